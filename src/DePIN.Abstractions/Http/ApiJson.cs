@@ -1,0 +1,39 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using DePIN.Abstractions.Nodes;
+using DePIN.Abstractions.Telemetry;
+
+namespace DePIN.Abstractions.Http;
+
+/// <summary>
+/// The HTTP API's JSON contract: camelCase names, enums as camelCase strings, required constructor parameters and
+/// non-nullable members enforced, so a body of the wrong shape fails to parse with the path of the bad field.
+/// </summary>
+public static class ApiJson
+{
+    /// <summary>The header carrying the base64 Ed25519 signature of the exact request body.</summary>
+    public const string SignatureHeader = "DePIN-Signature";
+
+    public static JsonSerializerOptions Options { get; } = CreateOptions();
+
+    private static JsonSerializerOptions CreateOptions()
+    {
+        var options = new JsonSerializerOptions(ApiJsonContext.Default.Options);
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+        options.MakeReadOnly(populateMissingResolver: false);
+        return options;
+    }
+}
+
+[JsonSourceGenerationOptions(
+    JsonSerializerDefaults.Web,
+    RespectNullableAnnotations = true,
+    RespectRequiredConstructorParameters = true,
+    NumberHandling = JsonNumberHandling.Strict)]
+[JsonSerializable(typeof(NodeRegistration))]
+[JsonSerializable(typeof(RegistrationResult))]
+[JsonSerializable(typeof(NodeDetails))]
+[JsonSerializable(typeof(NodeSummary[]))]
+[JsonSerializable(typeof(NodeEvent))]
+[JsonSerializable(typeof(TelemetryBatch))]
+internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -1,0 +1,58 @@
+namespace DePIN.Abstractions.Nodes;
+
+/// <summary>One provider node, keyed by its node id.</summary>
+[Alias("DePIN.INodeGrain")]
+public interface INodeGrain : IGrainWithStringKey
+{
+    /// <summary>Registers the node or updates its capabilities. The caller has verified the signature.</summary>
+    [Alias("Register")]
+    Task<RegistrationResult> Register(NodeRegistration registration);
+
+    /// <summary>The node's raw public key, or null when the node never registered.</summary>
+    [Alias("GetPublicKey")]
+    ValueTask<byte[]?> GetPublicKey();
+
+    /// <summary>The node, or null when it never registered.</summary>
+    [Alias("GetDetails")]
+    ValueTask<NodeDetails?> GetDetails();
+
+    /// <summary>Re-evaluates liveness now. Timers call this; so may an operator.</summary>
+    [Alias("CheckLiveness")]
+    Task CheckLiveness();
+}
+
+/// <summary>One shard of a region's node directory; key <c>"{region}/{shard}"</c>.</summary>
+[Alias("DePIN.INodeDirectoryGrain")]
+public interface INodeDirectoryGrain : IGrainWithStringKey
+{
+    /// <summary>Adds or replaces a node's entry; completes once the change is durable.</summary>
+    [Alias("Upsert")]
+    Task Upsert(NodeSummary summary);
+
+    /// <summary>Removes a node's entry (it moved to another region); completes once durable.</summary>
+    [Alias("Remove")]
+    Task Remove(string nodeId);
+
+    /// <summary>The shard's entries matching the query's status and paging, ordered by node id.</summary>
+    [Alias("List")]
+    ValueTask<NodeSummary[]> List(NodeQuery query);
+}
+
+/// <summary>The regions that have nodes; key 0.</summary>
+[Alias("DePIN.IRegionCatalogGrain")]
+public interface IRegionCatalogGrain : IGrainWithIntegerKey
+{
+    [Alias("Add")]
+    Task Add(string region);
+
+    [Alias("GetRegions")]
+    ValueTask<string[]> GetRegions();
+}
+
+/// <summary>Answers directory queries by fanning out over the region shards; key 0, stateless.</summary>
+[Alias("DePIN.INodeQueryGrain")]
+public interface INodeQueryGrain : IGrainWithIntegerKey
+{
+    [Alias("List")]
+    Task<NodeSummary[]> List(NodeQuery query);
+}

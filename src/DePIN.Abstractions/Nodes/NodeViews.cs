@@ -1,0 +1,58 @@
+using DePIN.Abstractions.Telemetry;
+
+namespace DePIN.Abstractions.Nodes;
+
+/// <summary>The compact entry the node directory keeps per node; it changes with status or capacity only.</summary>
+[GenerateSerializer, Immutable, Alias("DePIN.NodeSummary")]
+public sealed record NodeSummary(
+    [property: Id(0)] string NodeId,
+    [property: Id(1)] NodeStatus Status,
+    [property: Id(2)] string Region,
+    [property: Id(3)] int CpuCores,
+    [property: Id(4)] long MemoryBytes,
+    [property: Id(5)] int GpuCount,
+    [property: Id(6)] long GpuVramBytes,
+    [property: Id(7)] double Latitude,
+    [property: Id(8)] double Longitude,
+    [property: Id(9)] string AgentVersion,
+    [property: Id(10)] DateTimeOffset StatusChangedAt);
+
+/// <summary>Everything the platform knows about one node.</summary>
+[GenerateSerializer, Immutable, Alias("DePIN.NodeDetails")]
+public sealed record NodeDetails(
+    [property: Id(0)] string NodeId,
+    [property: Id(1)] byte[] PublicKey,
+    [property: Id(2)] NodeStatus Status,
+    [property: Id(3)] NodeCapabilities Capabilities,
+    [property: Id(4)] DateTimeOffset RegisteredAt,
+    [property: Id(5)] DateTimeOffset UpdatedAt,
+    [property: Id(6)] DateTimeOffset StatusChangedAt,
+    [property: Id(7)] DateTimeOffset? LastHeardAt,
+    [property: Id(8)] long LastSequence,
+    [property: Id(9)] TelemetrySummary Telemetry,
+    [property: Id(10)] TelemetryCounters Counters);
+
+/// <summary>A node registered (<paramref name="Previous"/> null) or its status changed.</summary>
+/// <param name="Reason">Why, in words: "telemetry resumed", "silent for 15 s", "registered".</param>
+[GenerateSerializer, Immutable, Alias("DePIN.NodeEvent")]
+public sealed record NodeEvent(
+    [property: Id(0)] string NodeId,
+    [property: Id(1)] string Region,
+    [property: Id(2)] NodeStatus? Previous,
+    [property: Id(3)] NodeStatus Current,
+    [property: Id(4)] DateTimeOffset At,
+    [property: Id(5)] string Reason);
+
+/// <summary>A directory query: every filter is optional; results are ordered by node id.</summary>
+/// <param name="After">Return only nodes whose id sorts after this one (paging).</param>
+/// <param name="Limit">At most this many.</param>
+[GenerateSerializer, Immutable, Alias("DePIN.NodeQuery")]
+public sealed record NodeQuery(
+    [property: Id(0)] NodeStatus? Status = null,
+    [property: Id(1)] string? Region = null,
+    [property: Id(2)] string? After = null,
+    [property: Id(3)] int Limit = NodeQuery.DefaultLimit)
+{
+    public const int DefaultLimit = 1000;
+    public const int MaxLimit = 10_000;
+}

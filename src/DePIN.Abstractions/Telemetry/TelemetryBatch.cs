@@ -1,0 +1,70 @@
+namespace DePIN.Abstractions.Telemetry;
+
+/// <summary>
+/// The body of <c>POST /v1/nodes/{id}/telemetry</c>, signed as sent (header <c>DePIN-Signature</c>) by the node's
+/// key; once verified, it travels on the <c>telemetry</c> stream keyed by node id.
+/// </summary>
+/// <param name="Sequence">Strictly increasing per node; a batch not above the last accepted one is dropped.</param>
+/// <param name="Timestamp">When the agent signed the batch.</param>
+/// <param name="Samples">One or more samples, oldest first.</param>
+[GenerateSerializer, Immutable, Alias("DePIN.TelemetryBatch")]
+public sealed record TelemetryBatch(
+    [property: Id(0)] string NodeId,
+    [property: Id(1)] long Sequence,
+    [property: Id(2)] DateTimeOffset Timestamp,
+    [property: Id(3)] TelemetrySample[] Samples);
+
+/// <summary>One reading of the host. Rates are averages since the previous sample.</summary>
+/// <param name="CpuUtilization">0 to 1 over all cores.</param>
+[GenerateSerializer, Immutable, Alias("DePIN.TelemetrySample")]
+public sealed record TelemetrySample(
+    [property: Id(0)] DateTimeOffset At,
+    [property: Id(1)] double CpuUtilization,
+    [property: Id(2)] long MemoryUsedBytes,
+    [property: Id(3)] long MemoryTotalBytes,
+    [property: Id(4)] double NetRxBytesPerSecond,
+    [property: Id(5)] double NetTxBytesPerSecond,
+    [property: Id(6)] double DiskReadBytesPerSecond,
+    [property: Id(7)] double DiskWriteBytesPerSecond,
+    [property: Id(8)] long DiskUsedBytes,
+    [property: Id(9)] long DiskTotalBytes,
+    [property: Id(10)] GpuSample[] Gpus);
+
+/// <summary>One GPU's reading.</summary>
+/// <param name="Utilization">0 to 1.</param>
+[GenerateSerializer, Immutable, Alias("DePIN.GpuSample")]
+public sealed record GpuSample(
+    [property: Id(0)] int Index,
+    [property: Id(1)] double Utilization,
+    [property: Id(2)] long MemoryUsedBytes,
+    [property: Id(3)] double TemperatureC,
+    [property: Id(4)] double PowerWatts);
+
+/// <summary>A node's recent load: moving averages over about a minute, and the latest sample's time.</summary>
+[GenerateSerializer, Immutable, Alias("DePIN.TelemetrySummary")]
+public sealed record TelemetrySummary(
+    [property: Id(0)] long Samples,
+    [property: Id(1)] DateTimeOffset? LastSampleAt,
+    [property: Id(2)] double CpuUtilization,
+    [property: Id(3)] double MemoryUtilization,
+    [property: Id(4)] double NetRxBytesPerSecond,
+    [property: Id(5)] double NetTxBytesPerSecond,
+    [property: Id(6)] double DiskReadBytesPerSecond,
+    [property: Id(7)] double DiskWriteBytesPerSecond,
+    [property: Id(8)] double DiskUtilization,
+    [property: Id(9)] int GpuCount,
+    [property: Id(10)] double GpuUtilization,
+    [property: Id(11)] double GpuMaxTemperatureC)
+{
+    public static TelemetrySummary Empty { get; } = new(0, null, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+}
+
+/// <summary>Batches a node grain took and dropped.</summary>
+[GenerateSerializer, Immutable, Alias("DePIN.TelemetryCounters")]
+public sealed record TelemetryCounters(
+    [property: Id(0)] long Accepted,
+    [property: Id(1)] long Replayed,
+    [property: Id(2)] long Stale)
+{
+    public static TelemetryCounters Zero { get; } = new(0, 0, 0);
+}

@@ -1,0 +1,79 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using DePIN.Abstractions.Nodes;
+
+namespace DePIN.Grains.Diagnostics;
+
+/// <summary>Why a telemetry batch was not taken: the <c>reason</c> label of <c>depin_telemetry_rejected_total</c>.</summary>
+public static class RejectReasons
+{
+    public const string BadSignature = "bad_signature";
+    public const string Oversize = "oversize";
+    public const string Malformed = "malformed";
+    public const string UnknownNode = "unknown_node";
+    public const string Replayed = "replayed";
+    public const string Stale = "stale";
+}
+
+/// <summary>
+/// The <c>DePIN</c> meter. Prometheus names, as the OpenTelemetry exporter writes them:
+/// <c>depin_nodes{status}</c>, <c>depin_telemetry_batches_total</c>, <c>depin_telemetry_rejected_total{reason}</c>,
+/// <c>depin_telemetry_lag_seconds</c>.
+/// </summary>
+public sealed class DePINMetrics
+{
+    public const string MeterName = "DePIN";
+
+    private static readonly NodeStatus[] Statuses = Enum.GetValues<NodeStatus>();
+    private static readonly KeyValuePair<string, object?>[] StatusTags =
+        [.. Statuses.Select(s => new KeyValuePair<string, object?>("status", s.ToString().ToLowerInvariant()))];
+
+    private readonly Counter<long> _batches;
+    private readonly Counter<long> _rejected;
+    private readonly Histogram<double> _lag;
+    private readonly ConcurrentDictionary<string, long[]> _nodeCountsByShard = new();
+
+    public DePINMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _batches = meter.CreateCounter<long>("depin.telemetry.batches", description: "Telemetry batches accepted by node grains.");
+        _rejected = meter.CreateCounter<long>("depin.telemetry.rejected", description: "Telemetry batches rejected, by reason.");
+        _lag = meter.CreateHistogram(
+            "depin.telemetry.lag", unit: "s", description: "Time from a telemetry sample to its node grain.",
+            advice: new InstrumentAdvice<double>
+            {
+                HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+            });
+        meter.CreateObservableGauge("depin.nodes", ObserveNodes,
+            description: "Nodes by status, as kept by the directory shards this silo hosts; sum over silos for the fleet.");
+    }
+
+    public void BatchAccepted() => _batches.Add(1);
+
+    public void BatchRejected(string reason) => _rejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void RecordLag(TimeSpan lag) => _lag.Record(Math.Max(0, lag.TotalSeconds));
+
+    /// <summary>A directory shard hosted here reports its counts per status (indexed by <see cref="NodeStatus"/>).</summary>
+    public void ReportNodeCounts(string shard, long[] countsByStatus) => _nodeCountsByShard[shard] = countsByStatus;
+
+    /// <summary>A directory shard left this silo.</summary>
+    public void ForgetNodeCounts(string shard) => _nodeCountsByShard.TryRemove(shard, out _);
+
+    private IEnumerable<Measurement<long>> ObserveNodes()
+    {
+        var totals = new long[Statuses.Length];
+        foreach (var counts in _nodeCountsByShard.Values)
+        {
+            for (var i = 0; i < totals.Length; i++)
+            {
+                totals[i] += counts[i];
+            }
+        }
+
+        for (var i = 0; i < totals.Length; i++)
+        {
+            yield return new Measurement<long>(totals[i], StatusTags[i]);
+        }
+    }
+}

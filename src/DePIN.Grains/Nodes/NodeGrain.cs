@@ -1,0 +1,322 @@
+using DePIN.Abstractions;
+using DePIN.Abstractions.Nodes;
+using DePIN.Abstractions.Telemetry;
+using DePIN.Core.Nodes;
+using DePIN.Core.Telemetry;
+using DePIN.Grains.Diagnostics;
+using DePIN.Grains.Directory;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans.Streams;
+using Orleans.Streams.Core;
+
+namespace DePIN.Grains.Nodes;
+
+/// <summary>
+/// One provider node: registration, status and liveness, and a rolling summary of its telemetry, which it consumes
+/// from the <c>telemetry</c> stream through an implicit subscription.
+/// </summary>
+/// <remarks>
+/// Registration and every status change are written before they are acknowledged or announced. Telemetry is a
+/// heartbeat stream: its summary and sequence watermark are checkpointed every <see cref="NodeOptions.CheckpointInterval"/>.
+/// A fresh activation does not trust batches signed before it started, so a batch replayed after a crash, with a
+/// sequence number above the last checkpoint, is still refused.
+/// </remarks>
+[ImplicitStreamSubscription(StreamNames.Telemetry)]
+public sealed partial class NodeGrain(
+    [PersistentState("node", StorageNames.Nodes)] IPersistentState<NodeState> state,
+    PlatformClock clock,
+    IOptions<NodeOptions> options,
+    DePINMetrics metrics,
+    ILogger<NodeGrain> logger)
+    : Grain, INodeGrain, IStreamSubscriptionObserver, IAsyncObserver<TelemetryBatch>, IRemindable
+{
+    private const string RecoveryReminder = "liveness";
+    private readonly NodeOptions _options = options.Value;
+    private readonly LivenessPolicy _liveness = options.Value.Liveness;
+    private ITimer? _livenessTimer;
+    private DateTimeOffset? _livenessDueAt;
+    private DateTimeOffset? _replayFence;
+    private bool _dirty;
+    private INodeGrain? _self;
+    private IAsyncStream<NodeEvent>? _events;
+
+    private NodeState Node => state.State;
+
+    private string NodeId => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _self = this.AsReference<INodeGrain>();
+        _events = this.GetStreamProvider(StreamNames.Provider)
+            .GetStream<NodeEvent>(StreamId.Create(StreamNames.NodeEvents, StreamNames.FleetKey));
+        this.RegisterGrainTimer(Checkpoint, _options.CheckpointInterval, _options.CheckpointInterval);
+
+        if (!Node.IsRegistered)
+        {
+            return;
+        }
+
+        // Anything signed before now may already have been accepted after the last checkpoint.
+        _replayFence = Node.LastSequence > 0 ? clock.UtcNow : null;
+        await DirectoryShard(Node.Capabilities!.Region).Upsert(Summary()); // heals a directory write lost in a crash
+        await CheckLiveness();
+    }
+
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        _livenessTimer?.Dispose();
+        if (_dirty)
+        {
+            await Checkpoint(cancellationToken);
+        }
+    }
+
+    public async Task<RegistrationResult> Register(NodeRegistration registration)
+    {
+        if (Node.PublicKey is { } key && !key.AsSpan().SequenceEqual(registration.PublicKey))
+        {
+            LogKeyMismatch(NodeId);
+            return new RegistrationResult(RegistrationOutcome.KeyMismatch, null);
+        }
+
+        if (Node.IsRegistered)
+        {
+            if (registration.Timestamp < Node.RegistrationSignedAt ||
+                (registration.Timestamp == Node.RegistrationSignedAt && registration.Capabilities != Node.Capabilities))
+            {
+                return new RegistrationResult(RegistrationOutcome.Stale, Details());
+            }
+
+            if (registration.Timestamp == Node.RegistrationSignedAt)
+            {
+                return new RegistrationResult(RegistrationOutcome.Updated, Details()); // a retry of the same request
+            }
+        }
+
+        var now = clock.UtcNow;
+        var created = !Node.IsRegistered;
+        var previousRegion = Node.Capabilities?.Region;
+        Node.PublicKey = registration.PublicKey;
+        Node.Capabilities = registration.Capabilities;
+        Node.RegistrationSignedAt = registration.Timestamp;
+        Node.UpdatedAt = now;
+        if (created)
+        {
+            Node.RegisteredAt = now;
+            Node.Status = NodeStatus.Registered;
+            Node.StatusChangedAt = now;
+        }
+
+        await WriteState();
+
+        var region = registration.Capabilities.Region;
+        await GrainFactory.GetGrain<IRegionCatalogGrain>(0).Add(region);
+        if (previousRegion is not null && previousRegion != region)
+        {
+            await DirectoryShard(previousRegion).Remove(NodeId);
+        }
+
+        await DirectoryShard(region).Upsert(Summary());
+        if (created)
+        {
+            await Announce(null, "registered");
+        }
+
+        return new RegistrationResult(created ? RegistrationOutcome.Created : RegistrationOutcome.Updated, Details());
+    }
+
+    public ValueTask<byte[]?> GetPublicKey() => ValueTask.FromResult(Node.IsRegistered ? Node.PublicKey : null);
+
+    public ValueTask<NodeDetails?> GetDetails() => ValueTask.FromResult(Node.IsRegistered ? Details() : null);
+
+    public async Task CheckLiveness()
+    {
+        _livenessDueAt = null;
+        if (!Node.IsRegistered || Node.Status is not (NodeStatus.Online or NodeStatus.Suspect) || Node.LastHeardAt is not { } lastHeard)
+        {
+            return;
+        }
+
+        var now = clock.UtcNow;
+        var verdict = _liveness.Evaluate(lastHeard, now) switch
+        {
+            Liveness.Offline => NodeStatus.Offline,
+            Liveness.Suspect => NodeStatus.Suspect,
+            _ => NodeStatus.Online,
+        };
+
+        if (verdict != Node.Status)
+        {
+            await ChangeStatus(verdict, $"no telemetry for {(now - lastHeard).TotalSeconds:0.#} s");
+        }
+
+        ArmLivenessTimer();
+    }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) => CheckLiveness();
+
+    public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
+        await handleFactory.Create<TelemetryBatch>().ResumeAsync(this);
+
+    public async Task OnNextAsync(TelemetryBatch batch, StreamSequenceToken? token = null)
+    {
+        if (!Node.IsRegistered)
+        {
+            metrics.BatchRejected(RejectReasons.UnknownNode);
+            return;
+        }
+
+        var now = clock.UtcNow;
+        if (batch.Sequence <= Node.LastSequence)
+        {
+            Reject(RejectReasons.Replayed);
+            return;
+        }
+
+        if (now - batch.Timestamp > _options.MaxBatchAge ||
+            (_replayFence is { } fence && batch.Timestamp + Node.ClockOffset < fence))
+        {
+            Reject(RejectReasons.Stale);
+            return;
+        }
+
+        _replayFence = null;
+        var offset = now - batch.Timestamp;
+        Node.ClockOffset = Node.Counters.Accepted == 0
+            ? offset
+            : Node.ClockOffset + ((offset - Node.ClockOffset) * Ewma.Weight(_options.TelemetryInterval, _options.SummaryWindow));
+        Node.LastSequence = batch.Sequence;
+        Node.LastHeardAt = now;
+        Node.Telemetry = TelemetrySummarizer.Add(Node.Telemetry, batch.Samples, _options.SummaryWindow);
+        Node.Counters = Node.Counters with { Accepted = Node.Counters.Accepted + 1 };
+        _dirty = true;
+
+        metrics.BatchAccepted();
+        foreach (var sample in batch.Samples)
+        {
+            metrics.RecordLag(now - sample.At);
+        }
+
+        if (Node.Status is NodeStatus.Registered or NodeStatus.Suspect or NodeStatus.Offline)
+        {
+            await ChangeStatus(NodeStatus.Online, "telemetry arrived");
+        }
+
+        if (_livenessDueAt is null)
+        {
+            ArmLivenessTimer();
+        }
+    }
+
+    public Task OnCompletedAsync() => Task.CompletedTask;
+
+    public Task OnErrorAsync(Exception ex)
+    {
+        LogStreamError(ex, NodeId);
+        return Task.CompletedTask;
+    }
+
+    private void Reject(string reason)
+    {
+        metrics.BatchRejected(reason);
+        Node.Counters = reason == RejectReasons.Replayed
+            ? Node.Counters with { Replayed = Node.Counters.Replayed + 1 }
+            : Node.Counters with { Stale = Node.Counters.Stale + 1 };
+    }
+
+    private async Task ChangeStatus(NodeStatus next, string reason)
+    {
+        var previous = Node.Status;
+        Node.Status = next;
+        Node.StatusChangedAt = clock.UtcNow;
+        await WriteState();
+
+        if (next == NodeStatus.Online && previous is NodeStatus.Registered or NodeStatus.Offline)
+        {
+            await this.RegisterOrUpdateReminder(RecoveryReminder, _options.RecoveryReminderPeriod, _options.RecoveryReminderPeriod);
+        }
+        else if (next == NodeStatus.Offline && await this.GetReminder(RecoveryReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+
+        await DirectoryShard(Node.Capabilities!.Region).Upsert(Summary());
+        await Announce(previous, reason);
+        LogStatusChanged(NodeId, previous, next, reason);
+    }
+
+    private Task Announce(NodeStatus? previous, string reason) =>
+        _events!.OnNextAsync(new NodeEvent(NodeId, Node.Capabilities!.Region, previous, Node.Status, Node.StatusChangedAt, reason));
+
+    // The liveness timer runs on the platform clock, outside the grain's scheduler, so it only sends the grain a
+    // message; the check itself runs as a normal grain call.
+    private void ArmLivenessTimer()
+    {
+        var now = clock.UtcNow;
+        var due = Node.LastHeardAt is { } lastHeard ? _liveness.NextChangeAt(lastHeard, now) : null;
+        _livenessDueAt = due;
+        if (due is not { } at)
+        {
+            _livenessTimer?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            return;
+        }
+
+        _livenessTimer ??= clock.Time.CreateTimer(
+            static self => _ = ((NodeGrain)self!).RequestLivenessCheck(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        var delay = at - now;
+        _livenessTimer.Change(delay > TimeSpan.Zero ? delay : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+    }
+
+    private async Task RequestLivenessCheck()
+    {
+        try
+        {
+            await _self!.CheckLiveness();
+        }
+        catch (Exception ex)
+        {
+            LogLivenessCheckFailed(ex, NodeId); // the recovery reminder checks again
+        }
+    }
+
+    private async Task Checkpoint(CancellationToken cancellationToken)
+    {
+        if (_dirty)
+        {
+            await WriteState();
+        }
+    }
+
+    private async Task WriteState()
+    {
+        await state.WriteStateAsync();
+        _dirty = false;
+    }
+
+    private INodeDirectoryGrain DirectoryShard(string region) =>
+        GrainFactory.GetGrain<INodeDirectoryGrain>(NodeDirectory.ShardKey(region, NodeId));
+
+    private NodeSummary Summary()
+    {
+        var c = Node.Capabilities!;
+        return new NodeSummary(NodeId, Node.Status, c.Region, c.CpuCores, c.MemoryBytes, c.Gpus.Length, c.GpuVramBytes,
+            c.Latitude, c.Longitude, c.AgentVersion, Node.StatusChangedAt);
+    }
+
+    private NodeDetails Details() =>
+        new(NodeId, Node.PublicKey!, Node.Status, Node.Capabilities!, Node.RegisteredAt, Node.UpdatedAt, Node.StatusChangedAt,
+            Node.LastHeardAt, Node.LastSequence, Node.Telemetry, Node.Counters);
+
+    [LoggerMessage(LogLevel.Warning, "Registration for node {NodeId} refused: it carries a different public key")]
+    private partial void LogKeyMismatch(string nodeId);
+
+    [LoggerMessage(LogLevel.Information, "Node {NodeId}: {Previous} -> {Current} ({Reason})")]
+    private partial void LogStatusChanged(string nodeId, NodeStatus previous, NodeStatus current, string reason);
+
+    [LoggerMessage(LogLevel.Warning, "Telemetry stream error for node {NodeId}")]
+    private partial void LogStreamError(Exception ex, string nodeId);
+
+    [LoggerMessage(LogLevel.Warning, "Liveness check for node {NodeId} failed")]
+    private partial void LogLivenessCheckFailed(Exception ex, string nodeId);
+}

@@ -1,0 +1,34 @@
+using DePIN.Abstractions.Nodes;
+using DePIN.Abstractions.Telemetry;
+
+namespace DePIN.Grains.Nodes;
+
+/// <summary>A node grain's durable state. Telemetry history is not kept here: only its summary.</summary>
+[GenerateSerializer, Alias("DePIN.NodeState")]
+public sealed class NodeState
+{
+    [Id(0)] public byte[]? PublicKey { get; set; }
+    [Id(1)] public NodeCapabilities? Capabilities { get; set; }
+    [Id(2)] public NodeStatus Status { get; set; }
+    [Id(3)] public DateTimeOffset RegisteredAt { get; set; }
+    [Id(4)] public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>The signed timestamp of the registration applied last; older ones are refused.</summary>
+    [Id(5)] public DateTimeOffset RegistrationSignedAt { get; set; }
+
+    [Id(6)] public DateTimeOffset StatusChangedAt { get; set; }
+
+    /// <summary>Platform time at which the last accepted batch arrived.</summary>
+    [Id(7)] public DateTimeOffset? LastHeardAt { get; set; }
+
+    /// <summary>Sequence number of the last accepted batch.</summary>
+    [Id(8)] public long LastSequence { get; set; }
+
+    /// <summary>Moving average of (arrival time − signed time): the node's clock offset plus transit.</summary>
+    [Id(9)] public TimeSpan ClockOffset { get; set; }
+
+    [Id(10)] public TelemetrySummary Telemetry { get; set; } = TelemetrySummary.Empty;
+    [Id(11)] public TelemetryCounters Counters { get; set; } = TelemetryCounters.Zero;
+
+    public bool IsRegistered => PublicKey is not null && Capabilities is not null;
+}

@@ -1,0 +1,63 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace DePIN.NodeAgent;
+
+/// <summary>The agent's settings: configuration section <c>Agent</c>, or the command-line switches below.</summary>
+public sealed class AgentOptions
+{
+    public const string Section = "Agent";
+
+    /// <summary>Command-line switches and the settings they set.</summary>
+    public static IDictionary<string, string> SwitchMappings { get; } = new Dictionary<string, string>
+    {
+        ["--api"] = "Agent:Api",
+        ["--simulate"] = "Agent:Simulate",
+        ["--key-file"] = "Agent:KeyFile",
+        ["--key-dir"] = "Agent:KeyDirectory",
+        ["--interval"] = "Agent:IntervalSeconds",
+        ["--region"] = "Agent:Region",
+        ["--latitude"] = "Agent:Latitude",
+        ["--longitude"] = "Agent:Longitude",
+        ["--bandwidth-mbps"] = "Agent:BandwidthMbps",
+        ["--seed"] = "Agent:Seed",
+    };
+
+    /// <summary>Base URL of the DePIN HTTP API, e.g. http://localhost:5080.</summary>
+    [Required(ErrorMessage = "--api is required: the base URL of the DePIN HTTP API, e.g. --api http://localhost:5080")]
+    public Uri? Api { get; set; }
+
+    /// <summary>When above 0, simulate this many nodes instead of reporting the real machine.</summary>
+    [Range(0, 100_000)]
+    public int Simulate { get; set; }
+
+    /// <summary>The real node's private key file; created (mode 0600) on first start.</summary>
+    public string KeyFile { get; set; } = Path.Combine(DefaultHome(), "node.key");
+
+    /// <summary>Where simulated nodes keep their keys, one file each.</summary>
+    public string KeyDirectory { get; set; } = Path.Combine(DefaultHome(), "fleet");
+
+    /// <summary>Sampling and reporting interval, in seconds.</summary>
+    [Range(0.1, 3600)]
+    public double IntervalSeconds { get; set; } = 5;
+
+    public TimeSpan Interval => TimeSpan.FromSeconds(IntervalSeconds);
+
+    /// <summary>The real node's region code.</summary>
+    [RegularExpression("^[a-z0-9]+(-[a-z0-9]+)*$", ErrorMessage = "--region must be lower-case letters, digits and '-'")]
+    public string Region { get; set; } = "local";
+
+    [Range(-90.0, 90.0)]
+    public double Latitude { get; set; }
+
+    [Range(-180.0, 180.0)]
+    public double Longitude { get; set; }
+
+    /// <summary>Declared bandwidth; when unset, the link speed of the busiest interface, if the kernel tells it.</summary>
+    public double? BandwidthMbps { get; set; }
+
+    /// <summary>Seed of the simulated fleet's telemetry.</summary>
+    public int Seed { get; set; } = 42;
+
+    private static string DefaultHome() =>
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".depin");
+}

@@ -1,0 +1,95 @@
+using System.Diagnostics.Metrics;
+using DePIN.Abstractions.Nodes;
+using DePIN.Abstractions.Telemetry;
+using DePIN.Core.Identity;
+using DePIN.NodeAgent.Platform;
+using DePIN.NodeAgent.Sampling;
+
+namespace DePIN.NodeAgent;
+
+/// <summary>
+/// One node's loop: register, then every interval take a sample, sign a batch and post it. Samples that could not be
+/// delivered stay buffered (up to <see cref="MaxBufferedSamples"/>) and go with the next batch.
+/// </summary>
+public sealed partial class NodeRunner(
+    NodeSigner signer, ITelemetrySource source, PlatformApi api, TimeProvider time, TimeSpan interval,
+    AgentMetrics metrics, ILogger logger)
+{
+    public const int MaxBufferedSamples = 120;
+    private readonly Queue<TelemetrySample> _pending = new();
+    private long _sequence;
+
+    public string NodeId => signer.NodeId;
+
+    public async Task Run(TimeSpan startDelay, CancellationToken cancellationToken)
+    {
+        if (startDelay > TimeSpan.Zero)
+        {
+            await Task.Delay(startDelay, time, cancellationToken);
+        }
+
+        await RegisterUntilAccepted(cancellationToken);
+        using var timer = new PeriodicTimer(interval, time);
+        do
+        {
+            var now = time.GetUtcNow();
+            _pending.Enqueue(source.Sample(now));
+            while (_pending.Count > MaxBufferedSamples)
+            {
+                _pending.Dequeue();
+            }
+
+            var batch = new TelemetryBatch(signer.NodeId, NextSequence(now), now, [.. _pending]);
+            var delivery = await api.SendTelemetry(signer, batch, cancellationToken);
+            metrics.Sent(delivery);
+            switch (delivery)
+            {
+                case Delivery.Accepted:
+                case Delivery.Refused: // this body will never be taken; keep sampling
+                    _pending.Clear();
+                    break;
+                case Delivery.UnknownNode: // the platform lost or never had the registration
+                    await RegisterUntilAccepted(cancellationToken);
+                    break;
+            }
+        }
+        while (await timer.WaitForNextTickAsync(cancellationToken));
+    }
+
+    // Strictly increasing across restarts without a state file: never below the wall clock in milliseconds.
+    private long NextSequence(DateTimeOffset now) => _sequence = Math.Max(_sequence + 1, now.ToUnixTimeMilliseconds());
+
+    private async Task RegisterUntilAccepted(CancellationToken cancellationToken)
+    {
+        var backoff = TimeSpan.FromSeconds(1);
+        while (true)
+        {
+            var registration = new NodeRegistration(signer.PublicKey, source.Capabilities, time.GetUtcNow(), signer.NodeId);
+            switch (await api.Register(signer, registration, cancellationToken))
+            {
+                case Delivery.Accepted:
+                    LogRegistered(signer.NodeId, source.Capabilities.Region);
+                    return;
+                case Delivery.Refused:
+                    throw new InvalidOperationException(
+                        $"The platform refused node {signer.NodeId}'s registration; see the logged problem details.");
+            }
+
+            await Task.Delay(backoff, time, cancellationToken);
+            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+        }
+    }
+
+    [LoggerMessage(LogLevel.Information, "Node {NodeId} registered in {Region}")]
+    private partial void LogRegistered(string nodeId, string region);
+}
+
+/// <summary>The agent's instruments on the <c>DePIN</c> meter.</summary>
+public sealed class AgentMetrics(IMeterFactory meterFactory)
+{
+    private readonly Counter<long> _batches = meterFactory.Create("DePIN")
+        .CreateCounter<long>("depin.agent.batches", description: "Telemetry batches the agent posted, by outcome.");
+
+    public void Sent(Delivery delivery) =>
+        _batches.Add(1, new KeyValuePair<string, object?>("result", delivery.ToString().ToLowerInvariant()));
+}

@@ -1,0 +1,76 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using DePIN.Abstractions.Http;
+using DePIN.Abstractions.Nodes;
+using DePIN.Abstractions.Telemetry;
+using DePIN.Core.Identity;
+
+namespace DePIN.NodeAgent.Platform;
+
+/// <summary>What the platform said to a request.</summary>
+public enum Delivery
+{
+    /// <summary>Taken.</summary>
+    Accepted,
+
+    /// <summary>The platform does not know the node: register again.</summary>
+    UnknownNode,
+
+    /// <summary>Refused for good (bad signature, malformed, too large): retrying the same body will not help.</summary>
+    Refused,
+
+    /// <summary>Not delivered (network, 5xx): try again later.</summary>
+    Failed,
+}
+
+/// <summary>The agent's side of the HTTP API: bodies serialized once, signed as sent.</summary>
+public sealed partial class PlatformApi(HttpClient http, ILogger<PlatformApi> logger)
+{
+    public Task<Delivery> Register(NodeSigner signer, NodeRegistration registration, CancellationToken cancellationToken) =>
+        Send(signer, "v1/nodes", JsonSerializer.SerializeToUtf8Bytes(registration, ApiJson.Options), cancellationToken);
+
+    public Task<Delivery> SendTelemetry(NodeSigner signer, TelemetryBatch batch, CancellationToken cancellationToken) =>
+        Send(signer, $"v1/nodes/{signer.NodeId}/telemetry", JsonSerializer.SerializeToUtf8Bytes(batch, ApiJson.Options), cancellationToken);
+
+    private async Task<Delivery> Send(NodeSigner signer, string path, byte[] body, CancellationToken cancellationToken)
+    {
+        using var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+        request.Headers.Add(ApiJson.SignatureHeader, Convert.ToBase64String(signer.Sign(body)));
+        try
+        {
+            using var response = await http.SendAsync(request, cancellationToken);
+            if (response.IsSuccessStatusCode)
+            {
+                return Delivery.Accepted;
+            }
+
+            var problem = await response.Content.ReadAsStringAsync(cancellationToken);
+            LogRejected(signer.NodeId, path, (int)response.StatusCode, problem);
+            return response.StatusCode switch
+            {
+                HttpStatusCode.NotFound => Delivery.UnknownNode,
+                HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout or >= HttpStatusCode.InternalServerError => Delivery.Failed,
+                _ => Delivery.Refused,
+            };
+        }
+        catch (HttpRequestException ex)
+        {
+            LogUnreachable(signer.NodeId, path, ex.Message);
+            return Delivery.Failed;
+        }
+        catch (TaskCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogUnreachable(signer.NodeId, path, ex.Message);
+            return Delivery.Failed;
+        }
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Node {NodeId}: POST {Path} answered {Status}: {Problem}")]
+    private partial void LogRejected(string nodeId, string path, int status, string problem);
+
+    [LoggerMessage(LogLevel.Warning, "Node {NodeId}: POST {Path} failed: {Reason}")]
+    private partial void LogUnreachable(string nodeId, string path, string reason);
+}

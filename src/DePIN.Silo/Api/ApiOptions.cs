@@ -1,0 +1,16 @@
+namespace DePIN.Silo.Api;
+
+/// <summary>Limits of the HTTP API; configuration section <c>Api</c>.</summary>
+public sealed class ApiOptions
+{
+    public const string Section = "Api";
+
+    /// <summary>Largest telemetry batch body accepted, in bytes; larger ones get 413.</summary>
+    public int MaxTelemetryBytes { get; set; } = 64 * 1024;
+
+    /// <summary>Most samples in one batch (an agent catching up after an outage sends several).</summary>
+    public int MaxSamplesPerBatch { get; set; } = 120;
+
+    /// <summary>Largest registration body accepted, in bytes.</summary>
+    public int MaxRegistrationBytes { get; set; } = 16 * 1024;
+}

@@ -1,0 +1,237 @@
+using System.Text.Json;
+using DePIN.Abstractions;
+using DePIN.Abstractions.Http;
+using DePIN.Abstractions.Nodes;
+using DePIN.Abstractions.Telemetry;
+using DePIN.Core.Identity;
+using DePIN.Grains;
+using DePIN.Grains.Diagnostics;
+using DePIN.Grains.Nodes;
+using DePIN.Silo.Nodes;
+using Microsoft.Extensions.Options;
+
+namespace DePIN.Silo.Api;
+
+/// <summary>
+/// <c>/v1/nodes</c>: registration and telemetry from node agents (both signed with the node's key), listings and
+/// lookups for everyone else.
+/// </summary>
+public static class NodeEndpoints
+{
+    public static IEndpointRouteBuilder MapNodeEndpoints(this IEndpointRouteBuilder app)
+    {
+        var nodes = app.MapGroup("/v1/nodes").WithTags("Nodes");
+
+        nodes.MapPost("/", Register)
+            .WithName("RegisterNode")
+            .WithSummary("Registers a node, or updates its capabilities.")
+            .WithDescription("The body is signed as sent with the node's Ed25519 key; the base64 signature goes in the DePIN-Signature header. The node id is derived from the public key.")
+            .Accepts<NodeRegistration>("application/json")
+            .Produces<NodeDetails>(StatusCodes.Status201Created)
+            .Produces<NodeDetails>(StatusCodes.Status200OK)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+
+        nodes.MapPost("/{id}/telemetry", Ingest)
+            .WithName("PostTelemetry")
+            .WithSummary("Takes a signed telemetry batch from a node's agent.")
+            .WithDescription("Signed like a registration. Accepted batches are published to the telemetry stream; a batch whose sequence number is not above the last accepted one is dropped there and counted.")
+            .Accepts<TelemetryBatch>("application/json")
+            .Produces(StatusCodes.Status202Accepted)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+
+        nodes.MapGet("/", List)
+            .WithName("ListNodes")
+            .WithSummary("Lists nodes from the directory, ordered by id.")
+            .Produces<NodeSummary[]>()
+            .ProducesValidationProblem();
+
+        nodes.MapGet("/{id}", Get)
+            .WithName("GetNode")
+            .WithSummary("Returns one node.")
+            .Produces<NodeDetails>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        return app;
+    }
+
+    private static async Task<IResult> Register(
+        HttpRequest request, IGrainFactory grains, NodeKeyCache keys, PlatformClock clock,
+        IOptions<ApiOptions> api, IOptions<NodeOptions> nodeOptions, CancellationToken cancellationToken)
+    {
+        using var body = await SignedBody.Read(request, api.Value.MaxRegistrationBytes, cancellationToken);
+        if (body is null)
+        {
+            return Problems.Oversize(api.Value.MaxRegistrationBytes);
+        }
+
+        NodeRegistration? registration;
+        try
+        {
+            registration = JsonSerializer.Deserialize<NodeRegistration>(body.Bytes, ApiJson.Options);
+        }
+        catch (JsonException ex)
+        {
+            return Problems.Malformed("registration", ex);
+        }
+
+        if (registration is null)
+        {
+            return Problems.Malformed("registration", new Dictionary<string, string[]> { ["body"] = ["must be a JSON object"] });
+        }
+
+        var errors = Validation.Check(registration, clock.UtcNow, nodeOptions.Value.MaxClockSkew);
+        if (errors.Count > 0)
+        {
+            return Problems.Malformed("registration", errors);
+        }
+
+        if (NodeIdentity.TryImportPublicKey(registration.PublicKey) is not { } key)
+        {
+            return Problems.Malformed("registration", new Dictionary<string, string[]> { ["publicKey"] = ["is not a valid Ed25519 public key"] });
+        }
+
+        if (body.Signature is not { } signature || !NodeIdentity.Verify(key, body.Bytes, signature))
+        {
+            return Problems.BadSignature($"The {ApiJson.SignatureHeader} header must hold the base64 Ed25519 signature of the exact body, made with the key in publicKey.");
+        }
+
+        var nodeId = NodeIdentity.DeriveNodeId(registration.PublicKey);
+        if (registration.NodeId is { } claimed && claimed != nodeId)
+        {
+            return Problems.KeyMismatch(claimed);
+        }
+
+        var result = await grains.GetGrain<INodeGrain>(nodeId).Register(registration);
+        switch (result.Outcome)
+        {
+            case RegistrationOutcome.Created:
+                keys.Remember(nodeId, key);
+                return TypedResults.Created($"/v1/nodes/{nodeId}", result.Node);
+            case RegistrationOutcome.Updated:
+                return TypedResults.Ok(result.Node);
+            case RegistrationOutcome.Stale:
+                return Problems.StaleRegistration();
+            default:
+                return Problems.KeyMismatch(nodeId);
+        }
+    }
+
+    private static async Task<IResult> Ingest(
+        string id, HttpRequest request, NodeKeyCache keys, TelemetryPublisher publisher, PlatformClock clock,
+        DePINMetrics metrics, IOptions<ApiOptions> apiOptions, IOptions<NodeOptions> nodeOptions,
+        CancellationToken cancellationToken)
+    {
+        var api = apiOptions.Value;
+        if (!NodeIdentity.IsWellFormedNodeId(id))
+        {
+            metrics.BatchRejected(RejectReasons.UnknownNode);
+            return Problems.UnknownNode(id);
+        }
+
+        using var body = await SignedBody.Read(request, api.MaxTelemetryBytes, cancellationToken);
+        if (body is null)
+        {
+            metrics.BatchRejected(RejectReasons.Oversize);
+            return Problems.Oversize(api.MaxTelemetryBytes);
+        }
+
+        if (await keys.Find(id) is not { } key)
+        {
+            metrics.BatchRejected(RejectReasons.UnknownNode);
+            return Problems.UnknownNode(id);
+        }
+
+        if (body.Signature is not { } signature || !NodeIdentity.Verify(key, body.Bytes, signature))
+        {
+            metrics.BatchRejected(RejectReasons.BadSignature);
+            return Problems.BadSignature($"The {ApiJson.SignatureHeader} header must hold the base64 Ed25519 signature of the exact body, made with node {id}'s key.");
+        }
+
+        TelemetryBatch? batch;
+        try
+        {
+            batch = JsonSerializer.Deserialize<TelemetryBatch>(body.Bytes, ApiJson.Options);
+        }
+        catch (JsonException ex)
+        {
+            metrics.BatchRejected(RejectReasons.Malformed);
+            return Problems.Malformed("telemetry batch", ex);
+        }
+
+        var errors = batch is null
+            ? new Dictionary<string, string[]> { ["body"] = ["must be a JSON object"] }
+            : Validation.Check(batch, id, clock.UtcNow, nodeOptions.Value.MaxClockSkew, api.MaxSamplesPerBatch);
+        if (errors.Count > 0)
+        {
+            metrics.BatchRejected(RejectReasons.Malformed);
+            return Problems.Malformed("telemetry batch", errors);
+        }
+
+        await publisher.Publish(batch!);
+        return TypedResults.Accepted((string?)null);
+    }
+
+    private static async Task<IResult> List(
+        IGrainFactory grains, string? status = null, string? region = null, string? after = null, int? limit = null)
+    {
+        var errors = new Dictionary<string, string[]>();
+        NodeStatus? wanted = null;
+        if (status is not null)
+        {
+            if (status.Length > 0 && char.IsLetter(status[0]) && Enum.TryParse<NodeStatus>(status, ignoreCase: true, out var parsed))
+            {
+                wanted = parsed;
+            }
+            else
+            {
+                errors["status"] = [$"must be one of {string.Join(", ", Enum.GetNames<NodeStatus>().Select(n => n.ToLowerInvariant()))}"];
+            }
+        }
+
+        if (region is not null && !Validation.IsRegion(region))
+        {
+            errors["region"] = ["is not a region code"];
+        }
+
+        if (limit is < 1 or > NodeQuery.MaxLimit)
+        {
+            errors["limit"] = [$"must be between 1 and {NodeQuery.MaxLimit}"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Malformed("query", errors);
+        }
+
+        var nodes = await grains.GetGrain<INodeQueryGrain>(0)
+            .List(new NodeQuery(wanted, region, after, limit ?? NodeQuery.DefaultLimit));
+        return TypedResults.Ok(nodes);
+    }
+
+    private static async Task<IResult> Get(string id, IGrainFactory grains)
+    {
+        if (!NodeIdentity.IsWellFormedNodeId(id))
+        {
+            return Problems.UnknownNode(id);
+        }
+
+        var details = await grains.GetGrain<INodeGrain>(id).GetDetails();
+        return details is null ? Problems.UnknownNode(id) : TypedResults.Ok(details);
+    }
+}
+
+/// <summary>Publishes verified batches to the <c>telemetry</c> stream, keyed by node id.</summary>
+public sealed class TelemetryPublisher(IClusterClient client)
+{
+    private readonly Orleans.Streams.IStreamProvider _streams = client.GetStreamProvider(StreamNames.Provider);
+
+    public Task Publish(TelemetryBatch batch) =>
+        _streams.GetStream<TelemetryBatch>(StreamId.Create(StreamNames.Telemetry, batch.NodeId)).OnNextAsync(batch);
+}

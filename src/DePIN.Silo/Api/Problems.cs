@@ -1,0 +1,43 @@
+using System.Text.Json;
+
+namespace DePIN.Silo.Api;
+
+/// <summary>RFC 9457 problem details with stable <c>type</c> URIs that clients can switch on.</summary>
+public static class Problems
+{
+    private const string TypePrefix = "urn:depin:problem:";
+
+    public static IResult Malformed(string what, IDictionary<string, string[]> errors) =>
+        TypedResults.ValidationProblem(errors, title: $"The {what} is malformed.", type: TypePrefix + "malformed");
+
+    public static IResult Malformed(string what, JsonException error) =>
+        Malformed(what, new Dictionary<string, string[]>
+        {
+            [FieldName(error.Path)] = [error.Message.Split(" Path: ")[0]],
+        });
+
+    public static IResult BadSignature(string detail) =>
+        Problem(StatusCodes.Status401Unauthorized, "bad-signature", "The signature does not verify.", detail);
+
+    public static IResult Oversize(int limit) =>
+        Problem(StatusCodes.Status413PayloadTooLarge, "oversize", "The request body is too large.",
+            $"The limit is {limit} bytes.");
+
+    public static IResult UnknownNode(string nodeId) =>
+        Problem(StatusCodes.Status404NotFound, "unknown-node", "No such node.", $"No node '{nodeId}' is registered.");
+
+    public static IResult KeyMismatch(string nodeId) =>
+        Problem(StatusCodes.Status403Forbidden, "key-mismatch", "The key does not own this node id.",
+            $"Node '{nodeId}' belongs to a different public key.");
+
+    public static IResult StaleRegistration() =>
+        Problem(StatusCodes.Status409Conflict, "stale-registration", "A newer registration was already applied.",
+            "The registration's timestamp is not after the one applied last.");
+
+    private static IResult Problem(int status, string type, string title, string detail) =>
+        TypedResults.Problem(detail, statusCode: status, title: title, type: TypePrefix + type);
+
+    // "$.samples[0].cpuUtilization" -> "samples[0].cpuUtilization"; "$" -> "body".
+    private static string FieldName(string? path) =>
+        path is null or "$" ? "body" : path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : path;
+}

@@ -1,0 +1,35 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using DePIN.Abstractions.Http;
+using DePIN.Silo.Api;
+using DePIN.Silo.Nodes;
+
+namespace DePIN.Silo.Extensions;
+
+public static class ApiExtensions
+{
+    public static WebApplicationBuilder AddDePINApi(this WebApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section));
+        services.AddSingleton<NodeKeyCache>();
+        services.AddSingleton<TelemetryPublisher>();
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ClusterUnavailableHandler>();
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.TypeInfoResolverChain.Insert(0, ApiJson.Options.TypeInfoResolver!);
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        });
+        services.AddOpenApi();
+        return builder;
+    }
+
+    public static WebApplication MapDePINApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.MapOpenApi();
+        app.MapNodeEndpoints();
+        return app;
+    }
+}
