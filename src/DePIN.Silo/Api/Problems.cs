@@ -1,20 +1,32 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 
 namespace DePIN.Silo.Api;
 
 /// <summary>RFC 9457 problem details with stable <c>type</c> URIs that clients can switch on.</summary>
-public static class Problems
+public static partial class Problems
 {
     private const string TypePrefix = "urn:depin:problem:";
 
     public static IResult Malformed(string what, IDictionary<string, string[]> errors) =>
         TypedResults.ValidationProblem(errors, title: $"The {what} is malformed.", type: TypePrefix + "malformed");
 
-    public static IResult Malformed(string what, JsonException error) =>
-        Malformed(what, new Dictionary<string, string[]>
+    public static IResult Malformed(string what, JsonException error)
+    {
+        // A missing member is reported at the object's path; name the members instead.
+        var missing = MissingMembers().Match(error.Message);
+        if (missing.Success)
+        {
+            var prefix = FieldName(error.Path) is "body" ? "" : FieldName(error.Path) + ".";
+            return Malformed(what, Quoted().Matches(missing.Groups[1].Value)
+                .ToDictionary(m => prefix + m.Groups[1].Value, _ => (string[])["is required"]));
+        }
+
+        return Malformed(what, new Dictionary<string, string[]>
         {
             [FieldName(error.Path)] = [error.Message.Split(" Path: ")[0]],
         });
+    }
 
     public static IResult BadSignature(string detail) =>
         Problem(StatusCodes.Status401Unauthorized, "bad-signature", "The signature does not verify.", detail);
@@ -36,6 +48,12 @@ public static class Problems
 
     private static IResult Problem(int status, string type, string title, string detail) =>
         TypedResults.Problem(detail, statusCode: status, title: title, type: TypePrefix + type);
+
+    [GeneratedRegex("missing required properties including: (.*)$")]
+    private static partial Regex MissingMembers();
+
+    [GeneratedRegex("'([^']+)'")]
+    private static partial Regex Quoted();
 
     // "$.samples[0].cpuUtilization" -> "samples[0].cpuUtilization"; "$" -> "body".
     private static string FieldName(string? path) =>

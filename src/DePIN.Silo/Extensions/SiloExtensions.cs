@@ -1,13 +1,9 @@
 using System.Net;
 using DePIN.Abstractions;
 using DePIN.Grains;
-using DePIN.Grains.Diagnostics;
-using DePIN.Grains.Nodes;
 using DePIN.Silo.Persistence;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Npgsql;
 using Orleans.Configuration;
-using Orleans.Storage;
 
 namespace DePIN.Silo.Extensions;
 
@@ -15,6 +11,9 @@ public static partial class SiloExtensions
 {
     /// <summary>The connection string name: <c>ConnectionStrings:depin</c>.</summary>
     public const string ConnectionName = "depin";
+
+    /// <summary>Cluster and service id when configuration names none (<c>Orleans:ClusterId</c>, <c>Orleans:ServiceId</c>).</summary>
+    public const string DefaultClusterId = "depin";
 
     private const string AdoNetInvariant = "Npgsql";
 
@@ -26,14 +25,6 @@ public static partial class SiloExtensions
     {
         var connectionString = builder.Configuration.GetConnectionString(ConnectionName);
         var services = builder.Services;
-
-        services.TryAddSingleton(PlatformClock.System);
-        services.AddSingleton<DePINMetrics>();
-        services.AddOptions<NodeOptions>()
-            .Bind(builder.Configuration.GetSection(NodeOptions.Section))
-            .Validate(o => o.Liveness is not null && o.CheckpointInterval > TimeSpan.Zero && o.MaxBatchAge > TimeSpan.Zero,
-                "Nodes: the liveness thresholds, CheckpointInterval and MaxBatchAge must be positive, and OfflineAfterIntervals above SuspectAfterIntervals.")
-            .ValidateOnStart();
 
         if (connectionString is not null)
         {
@@ -84,14 +75,13 @@ public static partial class SiloExtensions
                 silo.Configure<EndpointOptions>(o => o.AdvertisedIPAddress ??= IPAddress.Loopback);
             }
 
-            silo.AddMemoryStreams(StreamNames.Provider, streams =>
+            silo.Configure<ClusterOptions>(o =>
             {
-                streams.ConfigurePartitioning(StreamNames.MemoryStreamQueues);
-                streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(20)));
+                o.ClusterId = builder.Configuration["Orleans:ClusterId"] ?? DefaultClusterId;
+                o.ServiceId = builder.Configuration["Orleans:ServiceId"] ?? DefaultClusterId;
             });
-
-            // Grain state in Orleans' versioned binary format, the one its [Id]s already describe.
-            silo.Services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
+            silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
+            silo.AddDePINGrains(builder.Configuration);
         });
 
         return builder;

@@ -1,0 +1,50 @@
+using DePIN.Abstractions;
+using DePIN.Grains.Diagnostics;
+using DePIN.Grains.Nodes;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Orleans.Storage;
+
+namespace DePIN.Grains;
+
+public static class GrainsExtensions
+{
+    /// <summary>
+    /// What DePIN's grains need on any silo, whatever its storage: their services and options, the stream provider,
+    /// and grain state in Orleans' versioned binary format (the one the state types' [Id]s describe). Storage,
+    /// clustering and reminders are the host's choice.
+    /// </summary>
+    public static ISiloBuilder AddDePINGrains(this ISiloBuilder silo, IConfiguration configuration)
+    {
+        var services = silo.Services;
+        services.TryAddSingleton(PlatformClock.System);
+        services.TryAddSingleton<DePINMetrics>();
+        services.AddOptions<NodeOptions>()
+            .Bind(configuration.GetSection(NodeOptions.Section))
+            .Validate(o => o.CheckpointInterval > TimeSpan.Zero && o.MaxBatchAge > TimeSpan.Zero && Validates(o),
+                "Nodes: TelemetryInterval, CheckpointInterval and MaxBatchAge must be positive, SuspectAfterIntervals at least 1 and OfflineAfterIntervals above it.")
+            .ValidateOnStart();
+        services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
+
+        silo.AddMemoryStreams(StreamNames.Provider, streams =>
+        {
+            streams.ConfigurePartitioning(StreamNames.MemoryStreamQueues);
+            streams.ConfigurePullingAgent(agent => agent.Configure(o => o.GetQueueMsgsTimerPeriod = TimeSpan.FromMilliseconds(20)));
+        });
+        return silo;
+    }
+
+    private static bool Validates(NodeOptions options)
+    {
+        try
+        {
+            _ = options.Liveness;
+            return true;
+        }
+        catch (ArgumentOutOfRangeException)
+        {
+            return false;
+        }
+    }
+}

@@ -1,0 +1,3 @@
+using DePIN.Testing;
+
+[assembly: AssemblyFixture(typeof(PostgresServer))]

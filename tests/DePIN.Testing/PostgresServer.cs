@@ -1,0 +1,113 @@
+using Xunit;
+using Npgsql;
+
+namespace DePIN.Testing;
+
+/// <summary>
+/// A PostgreSQL server for a test run. With <c>DEPIN_TEST_POSTGRES</c> set (a connection string to a server whose
+/// user may create databases), that server is used. Otherwise the local PostgreSQL binaries start a throw-away
+/// cluster in a temp folder on a free loopback port (as the <c>postgres</c> user when the tests run as root,
+/// since PostgreSQL refuses to run as root). Every test gets its own database from <see cref="CreateDatabase"/>.
+/// </summary>
+public sealed class PostgresServer : IAsyncLifetime
+{
+    public const string ConnectionVariable = "DEPIN_TEST_POSTGRES";
+
+    private string? _directory;
+    private string? _binaries;
+    private bool _asPostgresUser;
+
+    /// <summary>Connection string of the server's maintenance database.</summary>
+    public string AdminConnectionString { get; private set; } = "";
+
+    public async ValueTask InitializeAsync()
+    {
+        if (Environment.GetEnvironmentVariable(ConnectionVariable) is { Length: > 0 } external)
+        {
+            AdminConnectionString = external;
+            return;
+        }
+
+        _binaries = await FindBinaries();
+        _asPostgresUser = Environment.UserName == "root";
+        _directory = Path.Combine(Path.GetTempPath(), $"depin-pg-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(_directory);
+        if (_asPostgresUser)
+        {
+            await ProcessRunner.Run("chown", ["postgres:postgres", _directory]);
+        }
+
+        var data = Path.Combine(_directory, "data");
+        await Postgres("initdb", "-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-sync", "--no-instructions");
+        var port = Ports.Free();
+        await Postgres("pg_ctl", "-D", data, "-l", Path.Combine(_directory, "server.log"), "-w", "-t", "60",
+            "-o", $"-p {port} -k {_directory} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300", "start");
+        AdminConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres";
+    }
+
+    /// <summary>Creates an empty database and returns its connection string.</summary>
+    public async Task<string> CreateDatabase(string? name = null)
+    {
+        name ??= $"depin_{Guid.NewGuid():N}";
+        await using (var connection = new NpgsqlConnection(AdminConnectionString))
+        {
+            await connection.OpenAsync();
+            await using var create = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
+            await create.ExecuteNonQueryAsync();
+        }
+
+        return new NpgsqlConnectionStringBuilder(AdminConnectionString) { Database = name }.ConnectionString;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_directory is null)
+        {
+            return;
+        }
+
+        NpgsqlConnection.ClearAllPools();
+        try
+        {
+            await Postgres("pg_ctl", "-D", Path.Combine(_directory, "data"), "-m", "immediate", "-w", "stop");
+        }
+        finally
+        {
+            Directory.Delete(_directory, recursive: true);
+        }
+    }
+
+    private Task<string> Postgres(string tool, params string[] arguments)
+    {
+        var path = Path.Combine(_binaries!, tool);
+        return _asPostgresUser
+            ? ProcessRunner.Run("runuser", ["-u", "postgres", "--", path, .. arguments], workingDirectory: _directory)
+            : ProcessRunner.Run(path, arguments, workingDirectory: _directory);
+    }
+
+    // pg_config --bindir where it points at the server tools; else the newest /usr/lib/postgresql/<version>/bin.
+    private static async Task<string> FindBinaries()
+    {
+        try
+        {
+            var bin = (await ProcessRunner.Run("pg_config", ["--bindir"])).Trim();
+            if (File.Exists(Path.Combine(bin, "initdb")))
+            {
+                return bin;
+            }
+        }
+        catch (Exception ex) when (ex is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            // no pg_config: look in the Debian layout
+        }
+
+        IEnumerable<string> candidates = Directory.Exists("/usr/lib/postgresql")
+            ? Directory.GetDirectories("/usr/lib/postgresql")
+                .Select(dir => Path.Combine(dir, "bin"))
+                .Where(bin => File.Exists(Path.Combine(bin, "initdb")))
+                .OrderByDescending(bin => int.TryParse(Path.GetFileName(Path.GetDirectoryName(bin)), out var v) ? v : 0)
+            : [];
+        return candidates.FirstOrDefault() ?? throw new InvalidOperationException(
+            $"No PostgreSQL server binaries (initdb) found: install PostgreSQL (apt-get install postgresql) or set {ConnectionVariable}.");
+    }
+}

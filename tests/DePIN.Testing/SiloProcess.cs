@@ -1,0 +1,168 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Runtime.InteropServices;
+
+namespace DePIN.Testing;
+
+/// <summary>A DePIN silo running as its own process, as in production: real HTTP, real Orleans networking.</summary>
+public sealed partial class SiloProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+
+    private SiloProcess(Process process, int httpPort, int siloPort, int gatewayPort)
+    {
+        _process = process;
+        HttpPort = httpPort;
+        SiloPort = siloPort;
+        GatewayPort = gatewayPort;
+        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(60) };
+        process.OutputDataReceived += (_, e) => Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => Keep(e.Data);
+    }
+
+    public int HttpPort { get; }
+    public int SiloPort { get; }
+    public int GatewayPort { get; }
+    public HttpClient Http { get; }
+    public int ProcessId => _process.Id;
+    public bool HasExited => _process.HasExited;
+
+    /// <summary>The last lines the process wrote, for failure messages.</summary>
+    public string Output => string.Join('\n', _output);
+
+    /// <summary>Starts a silo and waits until its /health answers 200.</summary>
+    public static async Task<SiloProcess> Start(
+        string? connectionString, string clusterId, IReadOnlyDictionary<string, string>? settings = null, TimeSpan? timeout = null)
+    {
+        int http = Ports.Free(), silo = Ports.Free(), gateway = Ports.Free();
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(Repository.Built("DePIN.Silo"))!,
+        };
+        info.ArgumentList.Add(Repository.Built("DePIN.Silo"));
+        var arguments = new Dictionary<string, string>
+        {
+            ["urls"] = $"http://127.0.0.1:{http}",
+            ["Orleans:ClusterId"] = clusterId,
+            ["Orleans:ServiceId"] = clusterId,
+            ["Orleans:Endpoints:SiloPort"] = silo.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Orleans:Endpoints:GatewayPort"] = gateway.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            // A killed silo is declared dead in seconds, not the production default's tens of seconds.
+            ["Orleans:Membership:ProbeTimeout"] = "00:00:01",
+            ["Orleans:Membership:NumMissedProbesLimit"] = "2",
+            ["Orleans:Membership:TableRefreshTimeout"] = "00:00:02",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        if (connectionString is not null)
+        {
+            arguments["ConnectionStrings:depin"] = connectionString;
+        }
+
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            arguments[key] = value;
+        }
+
+        foreach (var (key, value) in arguments)
+        {
+            info.ArgumentList.Add($"--{key}={value}");
+        }
+
+        info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the silo.");
+        var siloProcess = new SiloProcess(process, http, silo, gateway);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await siloProcess.WaitHealthy(timeout ?? TimeSpan.FromSeconds(90));
+        return siloProcess;
+    }
+
+    /// <summary>Kills the process outright (SIGKILL): no shutdown, no final writes.</summary>
+    public async Task Kill()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    /// <summary>Asks the process to stop (SIGTERM) and waits for a clean exit.</summary>
+    public async Task Stop(TimeSpan? timeout = null)
+    {
+        if (_process.HasExited)
+        {
+            return;
+        }
+
+        _ = SendSignal(_process.Id, 15);
+        using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(60));
+        await _process.WaitForExitAsync(cancel.Token);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            await Kill();
+        }
+
+        _process.Dispose();
+        Http.Dispose();
+    }
+
+    private async Task WaitHealthy(TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        using var probe = new HttpClient { BaseAddress = Http.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        while (true)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The silo exited with {_process.ExitCode} before it was healthy:\n{Output}");
+            }
+
+            try
+            {
+                using var response = await probe.GetAsync("/health");
+                if (response.IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // not listening yet
+            }
+            catch (TaskCanceledException)
+            {
+                // not answering yet
+            }
+
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"The silo was not healthy within {timeout.TotalSeconds:0} s:\n{Output}");
+            }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(100));
+        }
+    }
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        _output.Enqueue(line);
+        while (_output.Count > 400)
+        {
+            _output.TryDequeue(out _);
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int SendSignal(int pid, int signal);
+}
