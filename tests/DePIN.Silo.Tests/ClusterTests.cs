@@ -1,0 +1,172 @@
+using System.Net;
+using System.Net.Http.Json;
+using DePIN.Abstractions.Http;
+using DePIN.Abstractions.Nodes;
+using DePIN.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+namespace DePIN.Silo.Tests;
+
+/// <summary>Silos as real processes on one PostgreSQL database: restarts, crashes, concurrent starts.</summary>
+public sealed class ClusterTests(PostgresServer postgres)
+{
+    // Liveness thresholds far beyond a test's length, so restarts and fail-overs do not make nodes Suspect.
+    private static readonly Dictionary<string, string> SlowLiveness = new() { ["Nodes:TelemetryInterval"] = "00:01:00" };
+
+    [Fact]
+    public async Task A_nodes_state_survives_stopping_every_silo_and_starting_new_ones()
+    {
+        var database = await postgres.CreateDatabase();
+        var clusterId = $"restart-{Guid.NewGuid():N}";
+        using var node = TestNode.Create(region: "eu-west");
+        var sent = DateTimeOffset.UtcNow;
+        NodeDetails before;
+
+        await using (var first = await SiloProcess.Start(database, clusterId, SlowLiveness))
+        await using (var second = await SiloProcess.Start(database, clusterId, SlowLiveness))
+        {
+            (await node.Register(first.Http, sent)).EnsureSuccessStatusCode();
+            for (var sequence = 1; sequence <= 3; sequence++)
+            {
+                // Through the other silo: the batch crosses the cluster on its way to the grain.
+                Assert.Equal(HttpStatusCode.Accepted, (await node.Send(second.Http, node.Batch(sequence, sent.AddSeconds(sequence)))).StatusCode);
+            }
+
+            before = await Wait.Until(() => Details(first, node.Id), n => n!.LastSequence == 3, "three batches to be applied")
+                ?? throw new InvalidOperationException();
+            await first.Stop();
+            await second.Stop();
+        }
+
+        await using var fresh = await SiloProcess.Start(database, clusterId, SlowLiveness);
+        var after = await Details(fresh, node.Id) ?? throw new InvalidOperationException("The node is gone after the restart.");
+
+        Assert.Equal(before.PublicKey, after.PublicKey);
+        Assert.Equal(before.Capabilities, after.Capabilities);
+        Assert.Equal(before.RegisteredAt, after.RegisteredAt);
+        Assert.Equal(NodeStatus.Online, after.Status);
+        Assert.Equal(3, after.LastSequence);
+        Assert.Equal(3, after.Counters.Accepted);
+        Assert.Equal(before.Telemetry, after.Telemetry);
+        var listed = await fresh.Http.GetFromJsonAsync<NodeSummary[]>("/v1/nodes?region=eu-west", ApiJson.Options);
+        Assert.Contains(listed!, n => n.NodeId == node.Id && n.Status == NodeStatus.Online);
+
+        // The sequence watermark survived too: the last batch replayed after the restart is refused.
+        Assert.Equal(HttpStatusCode.Accepted, (await node.Send(fresh.Http, node.Batch(3, sent.AddSeconds(3)))).StatusCode);
+        var replayed = await Wait.Until(() => Details(fresh, node.Id), n => n!.Counters.Replayed == 1, "the replay to be counted");
+        Assert.Equal(3, replayed!.LastSequence);
+    }
+
+    [Fact]
+    public async Task Killing_the_silo_that_hosts_a_nodes_grain_loses_no_accepted_state_and_telemetry_continues()
+    {
+        var database = await postgres.CreateDatabase();
+        var clusterId = $"failover-{Guid.NewGuid():N}";
+        await using var first = await SiloProcess.Start(database, clusterId, SlowLiveness);
+        await using var second = await SiloProcess.Start(database, clusterId, SlowLiveness);
+        using var node = TestNode.Create(region: "us-east");
+        var start = DateTimeOffset.UtcNow;
+
+        (await node.Register(first.Http, start)).EnsureSuccessStatusCode();
+        var batches = Enumerable.Range(1, 3).Select(i => node.Batch(i, start.AddMilliseconds(i))).ToList();
+        foreach (var batch in batches)
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await node.Send(first.Http, batch)).StatusCode);
+        }
+
+        var before = await Wait.Until(() => Details(first, node.Id), n => n!.LastSequence == 3, "three batches to be applied");
+
+        // Kill -9 whichever silo hosts the node's grain; the other one carries on.
+        var host = await HostOf(database, clusterId, node.Id);
+        var (victim, survivor) = host == first.SiloPort ? (first, second) : (second, first);
+        await victim.Kill();
+
+        // A batch signed before the crash and replayed after it is refused, even where the last checkpoint is older.
+        await SendUntilAccepted(survivor, node, batches[2]);
+        var fresh = node.Batch(4, DateTimeOffset.UtcNow);
+        await SendUntilAccepted(survivor, node, fresh);
+        var after = await Wait.Until(() => Details(survivor, node.Id), n => n?.LastSequence == 4, "telemetry to continue on the surviving silo", TimeSpan.FromSeconds(60));
+
+        Assert.Equal(before!.PublicKey, after!.PublicKey);
+        Assert.Equal(before.Capabilities, after.Capabilities);
+        Assert.Equal(before.RegisteredAt, after.RegisteredAt);
+        Assert.Equal(NodeStatus.Online, after.Status);
+        Assert.Equal(1, after.Counters.Replayed + after.Counters.Stale);
+        Assert.True(after.LastHeardAt > before.LastHeardAt);
+    }
+
+    [Fact]
+    public async Task Two_silos_starting_together_apply_the_schema_once()
+    {
+        var database = await postgres.CreateDatabase();
+        var clusterId = $"schema-{Guid.NewGuid():N}";
+
+        var starting = new[] { SiloProcess.Start(database, clusterId), SiloProcess.Start(database, clusterId) };
+        await using var a = await starting[0];
+        await using var b = await starting[1];
+
+        await using var connection = new NpgsqlConnection(database);
+        await connection.OpenAsync();
+        await using var versions = new NpgsqlCommand("SELECT version, count(*) FROM depin_schema_migrations GROUP BY version", connection);
+        await using (var reader = await versions.ExecuteReaderAsync())
+        {
+            var rows = 0;
+            while (await reader.ReadAsync())
+            {
+                Assert.Equal(1, reader.GetInt64(1));
+                rows++;
+            }
+
+            Assert.True(rows >= 1);
+        }
+
+        await using var silos = new NpgsqlCommand(
+            "SELECT count(*) FROM orleans_membership WHERE deployment_id = @cluster AND status = 3", connection);
+        silos.Parameters.AddWithValue("cluster", clusterId);
+        Assert.Equal(2L, await silos.ExecuteScalarAsync());
+
+        // A third start finds nothing left to apply and joins the same cluster.
+        await using var c = await SiloProcess.Start(database, clusterId);
+        Assert.Equal(3L, await silos.ExecuteScalarAsync());
+    }
+
+    private static async Task<NodeDetails?> Details(SiloProcess silo, string nodeId)
+    {
+        using var response = await silo.Http.GetAsync($"/v1/nodes/{nodeId}");
+        return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<NodeDetails>(ApiJson.Options) : null;
+    }
+
+    // During a fail-over the cluster answers 503 until the dead silo is declared dead; agents retry, so does this.
+    private static Task SendUntilAccepted(SiloProcess silo, TestNode node, DePIN.Abstractions.Telemetry.TelemetryBatch batch) =>
+        Wait.Until(async () =>
+        {
+            using var response = await node.Send(silo.Http, batch);
+            return response.StatusCode;
+        }, status => status == HttpStatusCode.Accepted, $"batch {batch.Sequence} to be accepted", TimeSpan.FromSeconds(60));
+
+    // The silo port of the silo hosting the node's grain, asked through the SDK's Orleans client.
+    private static async Task<int> HostOf(string database, string clusterId, string nodeId)
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddDePINClient(o =>
+        {
+            o.ConnectionString = database;
+            o.ClusterId = clusterId;
+            o.ServiceId = clusterId;
+        });
+        using var host = builder.Build();
+        await host.StartAsync();
+        try
+        {
+            var client = host.Services.GetRequiredService<IClusterClient>();
+            var address = await client.GetGrain<IManagementGrain>(0).GetActivationAddress(client.GetGrain<INodeGrain>(nodeId));
+            return address?.Endpoint.Port ?? throw new InvalidOperationException($"Node {nodeId}'s grain is not active anywhere.");
+        }
+        finally
+        {
+            await host.StopAsync();
+        }
+    }
+}
