@@ -83,7 +83,14 @@ public sealed class NodeEventWatch : IAsyncEnumerable<NodeEvent>, IAsyncDisposab
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
             _events.Writer.TryComplete();
-            await _subscription.UnsubscribeAsync();
+            try
+            {
+                await _subscription.UnsubscribeAsync();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The client was shut down first: its subscriptions went with it.
+            }
         }
     }
 }

@@ -1,11 +1,3 @@
 using DePIN.Silo.Extensions;
 
-var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
-builder.AddDePINSilo();
-builder.AddDePINApi();
-
-var app = builder.Build();
-app.MapDefaultEndpoints();
-app.MapDePINApi();
-app.Run();
+SiloHost.Create(WebApplication.CreateBuilder(args)).Run();

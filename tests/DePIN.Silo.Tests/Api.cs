@@ -8,12 +8,19 @@ namespace DePIN.Silo.Tests;
 /// <summary>One silo process on its own PostgreSQL database, shared by a test class.</summary>
 public sealed class SiloOnPostgres(PostgresServer postgres) : IAsyncLifetime
 {
-    public SiloProcess Silo { get; private set; } = null!;
+    public ServiceProcess Silo { get; private set; } = null!;
+
+    public string ConnectionString { get; private set; } = "";
+
+    public string ClusterId { get; } = $"test-{Guid.NewGuid():N}";
 
     public HttpClient Http => Silo.Http;
 
-    public async ValueTask InitializeAsync() =>
-        Silo = await SiloProcess.Start(await postgres.CreateDatabase(), $"test-{Guid.NewGuid():N}");
+    public async ValueTask InitializeAsync()
+    {
+        ConnectionString = await postgres.CreateDatabase();
+        Silo = await ServiceProcess.StartSilo(ConnectionString, ClusterId);
+    }
 
     public ValueTask DisposeAsync() => Silo.DisposeAsync();
 

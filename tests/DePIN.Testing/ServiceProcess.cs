@@ -4,13 +4,16 @@ using System.Runtime.InteropServices;
 
 namespace DePIN.Testing;
 
-/// <summary>A DePIN silo running as its own process, as in production: real HTTP, real Orleans networking.</summary>
-public sealed partial class SiloProcess : IAsyncDisposable
+/// <summary>
+/// A DePIN service (a silo, an agent) running as its own process, as in production: real HTTP, real Orleans
+/// networking, real signals.
+/// </summary>
+public sealed partial class ServiceProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
 
-    private SiloProcess(Process process, int httpPort, int siloPort, int gatewayPort)
+    private ServiceProcess(Process process, int httpPort, int siloPort = 0, int gatewayPort = 0)
     {
         _process = process;
         HttpPort = httpPort;
@@ -32,18 +35,10 @@ public sealed partial class SiloProcess : IAsyncDisposable
     public string Output => string.Join('\n', _output);
 
     /// <summary>Starts a silo and waits until its /health answers 200.</summary>
-    public static async Task<SiloProcess> Start(
-        string? connectionString, string clusterId, IReadOnlyDictionary<string, string>? settings = null, TimeSpan? timeout = null)
+    public static Task<ServiceProcess> StartSilo(
+        string? connectionString, string clusterId, IReadOnlyDictionary<string, string>? settings = null)
     {
         int http = Ports.Free(), silo = Ports.Free(), gateway = Ports.Free();
-        var info = new ProcessStartInfo("dotnet")
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            WorkingDirectory = Path.GetDirectoryName(Repository.Built("DePIN.Silo"))!,
-        };
-        info.ArgumentList.Add(Repository.Built("DePIN.Silo"));
         var arguments = new Dictionary<string, string>
         {
             ["urls"] = $"http://127.0.0.1:{http}",
@@ -67,18 +62,49 @@ public sealed partial class SiloProcess : IAsyncDisposable
             arguments[key] = value;
         }
 
-        foreach (var (key, value) in arguments)
+        return Start(Repository.Built("DePIN.Silo"), arguments, http, silo, gateway);
+    }
+
+    /// <summary>Starts the node agent with its command-line switches and waits until its /health answers 200.</summary>
+    public static Task<ServiceProcess> StartAgent(params string[] switches)
+    {
+        var http = Ports.Free();
+        return Start(Repository.Built("DePIN.NodeAgent", "depin-agent"), new Dictionary<string, string>
+        {
+            ["urls"] = $"http://127.0.0.1:{http}",
+            ["Logging:LogLevel:Default"] = "Warning",
+        }, http, extraArguments: switches);
+    }
+
+    private static async Task<ServiceProcess> Start(
+        string assembly, Dictionary<string, string> settings, int httpPort, int siloPort = 0, int gatewayPort = 0,
+        string[]? extraArguments = null)
+    {
+        var info = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = Path.GetDirectoryName(assembly)!,
+        };
+        info.ArgumentList.Add(assembly);
+        foreach (var (key, value) in settings)
         {
             info.ArgumentList.Add($"--{key}={value}");
         }
 
+        foreach (var argument in extraArguments ?? [])
+        {
+            info.ArgumentList.Add(argument);
+        }
+
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        var process = Process.Start(info) ?? throw new InvalidOperationException("Could not start the silo.");
-        var siloProcess = new SiloProcess(process, http, silo, gateway);
+        var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {assembly}.");
+        var service = new ServiceProcess(process, httpPort, siloPort, gatewayPort);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await siloProcess.WaitHealthy(timeout ?? TimeSpan.FromSeconds(90));
-        return siloProcess;
+        await service.WaitHealthy(TimeSpan.FromSeconds(90));
+        return service;
     }
 
     /// <summary>Kills the process outright (SIGKILL): no shutdown, no final writes.</summary>
@@ -120,7 +146,7 @@ public sealed partial class SiloProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
-                throw new InvalidOperationException($"The silo exited with {_process.ExitCode} before it was healthy:\n{Output}");
+                throw new InvalidOperationException($"The process exited with {_process.ExitCode} before it was healthy:\n{Output}");
             }
 
             try
@@ -142,7 +168,7 @@ public sealed partial class SiloProcess : IAsyncDisposable
 
             if (clock.Elapsed > timeout)
             {
-                throw new TimeoutException($"The silo was not healthy within {timeout.TotalSeconds:0} s:\n{Output}");
+                throw new TimeoutException($"The process was not healthy within {timeout.TotalSeconds:0} s:\n{Output}");
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(100));

@@ -1,0 +1,47 @@
+using Microsoft.Extensions.Configuration;
+using Aspire.Hosting.Orleans;
+using DePIN.AppHost;
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+var (database, postgres) = builder.AddDePINPostgres();
+
+// Cluster and service ids are fixed: grain state is keyed by the service id, so it must not change between runs.
+// The silos configure ADO.NET clustering themselves from ConnectionStrings:depin.
+var orleans = builder.AddOrleans("depin")
+    .WithClusterId("depin")
+    .WithServiceId("depin")
+    .WithClustering(new SiloConfiguredClustering());
+
+var silo = builder.AddProject<Projects.DePIN_Silo>("silo")
+    .WithReference(orleans)
+    .WithReference(database)
+    .WaitFor(postgres)
+    .WithReplicas(2)
+    .WithHttpHealthCheck("/health");
+
+var fleetSize = builder.Configuration.GetValue("Fleet:Nodes", 20);
+var fleetKeys = builder.Configuration["Fleet:KeyDirectory"]
+                ?? Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", ".data", "fleet-keys"));
+builder.AddProject<Projects.DePIN_NodeAgent>("fleet")
+    .WithArgs(context =>
+    {
+        context.Args.Add("--api");
+        context.Args.Add(silo.GetEndpoint("http"));
+        context.Args.Add("--simulate");
+        context.Args.Add(fleetSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        context.Args.Add("--key-dir");
+        context.Args.Add(fleetKeys);
+    })
+    .WaitFor(silo)
+    .WithHttpHealthCheck("/health");
+
+builder.Build().Run();
+
+/// <summary>Clustering the silos set up in code (ADO.NET on PostgreSQL): Aspire passes ids and endpoints only.</summary>
+internal sealed class SiloConfiguredClustering : IProviderConfiguration
+{
+    public void ConfigureResource<T>(IResourceBuilder<T> resourceBuilder, string configSection) where T : IResourceWithEnvironment
+    {
+    }
+}

@@ -1,0 +1,100 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DePIN.Bench.Ingest;
+
+namespace DePIN.Bench;
+
+/// <summary>
+/// <c>dotnet run -c Release --project bench/DePIN.Bench -- SCENARIO [--option value]...</c>. Progress goes to stderr;
+/// the result is one JSON object, the last line on stdout.
+/// </summary>
+public static class BenchCommand
+{
+    private const string Usage = """
+        usage: DePIN.Bench ingest [--nodes 1000] [--seconds 30] [--connections 64] [--postgres CONNECTION_STRING]
+        """;
+
+    public static async Task<int> Run(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "-h" or "--help")
+        {
+            Console.Error.WriteLine(Usage);
+            return args.Length == 0 ? 2 : 0;
+        }
+
+        try
+        {
+            var options = Options.Parse(args[1..]);
+            Func<Task<JsonObject>> scenario = args[0] switch
+            {
+                "ingest" => IngestScenario.Prepare(new IngestSettings(
+                    Nodes: options.Int("nodes", 1000),
+                    Seconds: options.Int("seconds", 30),
+                    Connections: options.Int("connections", 64),
+                    Postgres: options.String("postgres")), Console.Error),
+                _ => throw new ArgumentException($"Unknown scenario '{args[0]}'."),
+            };
+            options.EnsureAllUsed();
+            var result = await scenario();
+            Console.WriteLine(result.ToJsonString(new JsonSerializerOptions { WriteIndented = false }));
+            return 0;
+        }
+        catch (ArgumentException ex)
+        {
+            Console.Error.WriteLine(ex.Message);
+            Console.Error.WriteLine(Usage);
+            return 2;
+        }
+    }
+
+    private sealed class Options
+    {
+        private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
+        private readonly HashSet<string> _used = [];
+
+        public static Options Parse(string[] args)
+        {
+            var options = new Options();
+            for (var i = 0; i < args.Length; i += 2)
+            {
+                if (!args[i].StartsWith("--", StringComparison.Ordinal) || i + 1 >= args.Length)
+                {
+                    throw new ArgumentException($"Expected '--name value' pairs, got '{args[i]}'.");
+                }
+
+                options._values[args[i][2..]] = args[i + 1];
+            }
+
+            return options;
+        }
+
+        public int Int(string name, int fallback)
+        {
+            _used.Add(name);
+            if (!_values.TryGetValue(name, out var text))
+            {
+                return fallback;
+            }
+
+            return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0
+                ? value
+                : throw new ArgumentException($"--{name} must be a positive integer, not '{text}'.");
+        }
+
+        public string? String(string name)
+        {
+            _used.Add(name);
+            return _values.GetValueOrDefault(name);
+        }
+
+        public void EnsureAllUsed()
+        {
+            var unknown = _values.Keys.Where(k => !_used.Contains(k)).ToList();
+            if (unknown.Count > 0)
+            {
+                throw new ArgumentException($"Unknown option(s): {string.Join(", ", unknown.Select(k => "--" + k))}.");
+            }
+        }
+    }
+}

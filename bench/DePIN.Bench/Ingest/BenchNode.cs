@@ -1,0 +1,51 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using DePIN.Abstractions.Http;
+using DePIN.Abstractions.Nodes;
+using DePIN.Abstractions.Telemetry;
+using DePIN.Core.Identity;
+
+namespace DePIN.Bench.Ingest;
+
+/// <summary>A simulated node on the load generator's side: it signs every batch it sends, as an agent does.</summary>
+public sealed class BenchNode(NodeSigner signer, NodeCapabilities capabilities)
+{
+    private static readonly string[] Regions = ["eu-west", "eu-central", "us-east", "us-west", "ap-southeast"];
+    private long _sequence;
+
+    public string Id => signer.NodeId;
+
+    public static BenchNode Create(int index) =>
+        new(NodeSigner.Create(), new NodeCapabilities(
+            16, 64L << 30, [new GpuInfo("NVIDIA RTX 4090", 24L << 30)], 2L << 40, 1000, Regions[index % Regions.Length], 50, 8, "bench"));
+
+    public async Task Register(HttpClient http, CancellationToken cancellationToken)
+    {
+        var registration = new NodeRegistration(signer.PublicKey, capabilities, DateTimeOffset.UtcNow, Id);
+        using var response = await http.SendAsync(Signed("/v1/nodes", JsonSerializer.SerializeToUtf8Bytes(registration, ApiJson.Options)), cancellationToken);
+        response.EnsureSuccessStatusCode();
+    }
+
+    /// <summary>Samples, signs and posts the next batch; true when the API accepted it.</summary>
+    public async Task<bool> SendNext(HttpClient http)
+    {
+        var now = DateTimeOffset.UtcNow;
+        var load = 0.3 + 0.4 * ((_sequence % 10) / 10.0);
+        var batch = new TelemetryBatch(Id, ++_sequence, now,
+        [
+            new TelemetrySample(now, load, 20L << 30, 64L << 30, 1.2e6, 4.0e5, 3.0e6, 1.5e6, 600L << 30, 2L << 40,
+                [new GpuSample(0, load, 8L << 30, 45 + 30 * load, 120 + 250 * load)]),
+        ]);
+        using var response = await http.SendAsync(Signed($"/v1/nodes/{Id}/telemetry", JsonSerializer.SerializeToUtf8Bytes(batch, ApiJson.Options)));
+        return response.StatusCode == System.Net.HttpStatusCode.Accepted;
+    }
+
+    private HttpRequestMessage Signed(string path, byte[] body)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+        request.Headers.Add(ApiJson.SignatureHeader, Convert.ToBase64String(signer.Sign(body)));
+        return request;
+    }
+}

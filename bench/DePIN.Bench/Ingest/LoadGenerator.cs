@@ -1,0 +1,41 @@
+using System.Diagnostics;
+
+namespace DePIN.Bench.Ingest;
+
+/// <summary>Closed-loop load: a fixed number of workers, each posting its own nodes' batches back to back.</summary>
+public sealed class LoadGenerator(HttpClient http, BenchNode[] nodes, int workers)
+{
+    public sealed record Window(TimeSpan Elapsed, long Accepted, long Refused);
+
+    public async Task<Window> Run(TimeSpan duration)
+    {
+        long accepted = 0, refused = 0;
+        var clock = Stopwatch.StartNew();
+        // Worker w owns nodes w, w + workers, ...: each node's sequence numbers stay strictly increasing.
+        await Task.WhenAll(Enumerable.Range(0, workers).Select(async worker =>
+        {
+            var mine = nodes.Where((_, i) => i % workers == worker).ToArray();
+            if (mine.Length == 0)
+            {
+                return;
+            }
+
+            long ok = 0, failed = 0;
+            for (var i = 0; clock.Elapsed < duration; i++)
+            {
+                if (await mine[i % mine.Length].SendNext(http))
+                {
+                    ok++;
+                }
+                else
+                {
+                    failed++;
+                }
+            }
+
+            Interlocked.Add(ref accepted, ok);
+            Interlocked.Add(ref refused, failed);
+        }));
+        return new Window(clock.Elapsed, accepted, refused);
+    }
+}

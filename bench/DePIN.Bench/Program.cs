@@ -1,0 +1,3 @@
+using DePIN.Bench;
+
+return await BenchCommand.Run(args);

@@ -1,0 +1,80 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using Aspire.Hosting.Testing;
+using DePIN.Testing;
+
+namespace DePIN.AppHost.Tests;
+
+/// <summary>The AppHost as a developer runs it: PostgreSQL, two silo replicas and a simulated fleet, for real.</summary>
+public sealed class AppHostTests : IDisposable
+{
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
+    private readonly string _data = Path.Combine(Path.GetTempPath(), $"depin-apphost-{Guid.NewGuid():N}");
+
+    [Fact]
+    public async Task The_resources_reach_Running_and_a_silos_metrics_show_the_fleet_online()
+    {
+        using var timeout = new CancellationTokenSource(StartTimeout);
+        var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.DePIN_AppHost>(
+        [
+            $"--Postgres:Port={Ports.Free()}",
+            $"--Postgres:DataDirectory={Path.Combine(_data, "postgres")}",
+            $"--Fleet:KeyDirectory={Path.Combine(_data, "fleet-keys")}",
+            "--Fleet:Nodes=5",
+        ], timeout.Token);
+        await using var app = await appHost.BuildAsync(timeout.Token);
+        await app.StartAsync(timeout.Token);
+
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("postgres", timeout.Token);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync("silo", timeout.Token);
+        await app.ResourceNotifications.WaitForResourceAsync("fleet", KnownResourceStates.Running, timeout.Token);
+        await WaitForAllReplicas(app, "silo", 2, timeout.Token);
+
+        using var silo = app.CreateHttpClient("silo", "http");
+        var online = await Wait.Until(
+            () => silo.GetFromJsonAsync<JsonElement[]>("/v1/nodes?status=online", timeout.Token),
+            nodes => nodes?.Length == 5, "the 5 simulated nodes to be online", StartTimeout);
+        Assert.Equal(5, online!.Length);
+
+        // Every silo exports depin_nodes for the directory shards it hosts; summed over the replicas it counts the
+        // fleet. Scrapes through the proxy reach either replica, told apart by the instance id in target_info.
+        var onlineByReplica = new Dictionary<string, double>();
+        await Wait.Until(async () =>
+        {
+            var metrics = await silo.GetStringAsync("/metrics", timeout.Token);
+            Assert.True(MetricsText.Has(metrics, "depin_nodes"), "a silo's /metrics lacks depin_nodes");
+            onlineByReplica[ReplicaOf(metrics)] = MetricsText.Value(metrics, "depin_nodes", ("status", "online"));
+            return onlineByReplica.Values.Sum();
+        }, total => total == 5, "depin_nodes{status=\"online\"}, summed over the silo replicas, to be 5", StartTimeout);
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_data))
+        {
+            Directory.Delete(_data, recursive: true);
+        }
+    }
+
+    private static string ReplicaOf(string metrics) =>
+        Regex.Match(metrics, "service_instance_id=\"([^\"]+)\"") is { Success: true } match
+            ? match.Groups[1].Value
+            : throw new InvalidOperationException("The scrape has no target_info with a service_instance_id.");
+
+    private static async Task WaitForAllReplicas(DistributedApplication app, string name, int replicas, CancellationToken cancellationToken)
+    {
+        var running = new HashSet<string>();
+        await app.ResourceNotifications.WaitForResourceAsync(name, e =>
+        {
+            if (e.Snapshot.State?.Text == KnownResourceStates.Running)
+            {
+                running.Add(e.ResourceId);
+            }
+
+            return running.Count >= replicas;
+        }, cancellationToken);
+    }
+}

@@ -1,0 +1,144 @@
+using DePIN.Abstractions.Nodes;
+using DePIN.Client;
+using DePIN.Testing;
+
+namespace DePIN.Grains.Tests;
+
+/// <summary>Node liveness on a fake clock: Online, then Suspect and Offline as silence grows, Online again on telemetry.</summary>
+public sealed class LivenessTests
+{
+    private static readonly TimeSpan EventTimeout = TimeSpan.FromSeconds(20);
+
+    [Fact]
+    public async Task Silence_makes_a_node_suspect_after_3_intervals_and_offline_after_6_and_telemetry_brings_it_back()
+    {
+        await using var cluster = await NodeCluster.Start();
+        using var node = TestNode.Create(region: "eu-west");
+        await using var events = await cluster.Sdk.WatchNodeEventsAsync("eu-west");
+        await using var feed = events.GetAsyncEnumerator();
+
+        await cluster.Node(node.Id).Register(node.Registration(cluster.Time.GetUtcNow()));
+        await Expect(feed, node.Id, null, NodeStatus.Registered);
+
+        await cluster.Publish(node.Batch(1, cluster.Time.GetUtcNow()));
+        await Expect(feed, node.Id, NodeStatus.Registered, NodeStatus.Online);
+
+        // Default interval 5 s: still online just before 15 s of silence, suspect at 15 s.
+        cluster.Time.Advance(TimeSpan.FromSeconds(14.9));
+        Assert.Equal(NodeStatus.Online, (await cluster.Node(node.Id).GetDetails())!.Status);
+        cluster.Time.Advance(TimeSpan.FromSeconds(0.1));
+        var suspect = await Expect(feed, node.Id, NodeStatus.Online, NodeStatus.Suspect);
+        Assert.Equal(cluster.Time.GetUtcNow(), suspect.At);
+
+        // Offline at 30 s of silence.
+        cluster.Time.Advance(TimeSpan.FromSeconds(14.9));
+        Assert.Equal(NodeStatus.Suspect, (await cluster.Node(node.Id).GetDetails())!.Status);
+        cluster.Time.Advance(TimeSpan.FromSeconds(0.1));
+        await Expect(feed, node.Id, NodeStatus.Suspect, NodeStatus.Offline);
+        Assert.Contains(await List(cluster.Sdk, NodeStatus.Offline, "eu-west"), n => n.NodeId == node.Id);
+
+        // A batch brings it back.
+        await cluster.Publish(node.Batch(2, cluster.Time.GetUtcNow()));
+        await Expect(feed, node.Id, NodeStatus.Offline, NodeStatus.Online);
+        Assert.Contains(await List(cluster.Sdk, NodeStatus.Online, "eu-west"), n => n.NodeId == node.Id);
+        Assert.DoesNotContain(await List(cluster.Sdk, NodeStatus.Offline, "eu-west"), n => n.NodeId == node.Id);
+    }
+
+    [Fact]
+    public async Task Telemetry_arriving_in_time_keeps_a_node_online()
+    {
+        await using var cluster = await NodeCluster.Start();
+        using var node = TestNode.Create();
+        await cluster.Node(node.Id).Register(node.Registration(cluster.Time.GetUtcNow()));
+
+        for (var sequence = 1; sequence <= 10; sequence++)
+        {
+            await cluster.Publish(node.Batch(sequence, cluster.Time.GetUtcNow()));
+            var applied = sequence;
+            await Wait.Until(() => cluster.Node(node.Id).GetDetails().AsTask(), n => n!.LastSequence == applied, $"batch {applied}");
+            cluster.Time.Advance(TimeSpan.FromSeconds(10)); // two intervals between batches: late, but not suspect
+        }
+
+        var details = await cluster.Node(node.Id).GetDetails();
+        Assert.Equal(NodeStatus.Online, details!.Status);
+        Assert.Equal(10, details.Counters.Accepted);
+    }
+
+    [Fact]
+    public async Task The_thresholds_are_configurable()
+    {
+        await using var cluster = await NodeCluster.Start(new Dictionary<string, string?>
+        {
+            ["Nodes:TelemetryInterval"] = "00:00:10",
+            ["Nodes:SuspectAfterIntervals"] = "2",
+            ["Nodes:OfflineAfterIntervals"] = "4",
+        });
+        using var node = TestNode.Create();
+        await using var events = await cluster.Sdk.WatchNodeEventsAsync();
+        await using var feed = events.GetAsyncEnumerator();
+        await cluster.Node(node.Id).Register(node.Registration(cluster.Time.GetUtcNow()));
+        await Expect(feed, node.Id, null, NodeStatus.Registered);
+        await cluster.Publish(node.Batch(1, cluster.Time.GetUtcNow()));
+        await Expect(feed, node.Id, NodeStatus.Registered, NodeStatus.Online);
+
+        cluster.Time.Advance(TimeSpan.FromSeconds(19));
+        Assert.Equal(NodeStatus.Online, (await cluster.Node(node.Id).GetDetails())!.Status);
+        cluster.Time.Advance(TimeSpan.FromSeconds(1));
+        await Expect(feed, node.Id, NodeStatus.Online, NodeStatus.Suspect);
+
+        cluster.Time.Advance(TimeSpan.FromSeconds(19));
+        Assert.Equal(NodeStatus.Suspect, (await cluster.Node(node.Id).GetDetails())!.Status);
+        cluster.Time.Advance(TimeSpan.FromSeconds(1));
+        await Expect(feed, node.Id, NodeStatus.Suspect, NodeStatus.Offline);
+    }
+
+    [Fact]
+    public async Task A_batch_signed_too_long_ago_is_dropped_as_stale()
+    {
+        await using var cluster = await NodeCluster.Start();
+        using var node = TestNode.Create();
+        await cluster.Node(node.Id).Register(node.Registration(cluster.Time.GetUtcNow()));
+
+        await cluster.Publish(node.Batch(1, cluster.Time.GetUtcNow() - TimeSpan.FromMinutes(3)));
+        var details = await Wait.Until(() => cluster.Node(node.Id).GetDetails().AsTask(), n => n!.Counters.Stale == 1, "the stale batch to be counted");
+
+        Assert.Equal(0, details!.LastSequence);
+        Assert.Equal(NodeStatus.Registered, details.Status);
+    }
+
+    private static async Task<NodeEvent> Expect(IAsyncEnumerator<NodeEvent> feed, string nodeId, NodeStatus? previous, NodeStatus current)
+    {
+        using var timeout = new CancellationTokenSource(EventTimeout);
+        try
+        {
+            while (await feed.MoveNextAsync().AsTask().WaitAsync(timeout.Token))
+            {
+                var e = feed.Current;
+                if (e.NodeId != nodeId)
+                {
+                    continue;
+                }
+
+                Assert.Equal((previous, current), (e.Previous, e.Current));
+                return e;
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // reported below
+        }
+
+        throw new TimeoutException($"No {previous?.ToString() ?? "new"} -> {current} event for node {nodeId} within {EventTimeout.TotalSeconds} s.");
+    }
+
+    private static async Task<List<NodeSummary>> List(IDePINClient sdk, NodeStatus status, string region)
+    {
+        var nodes = new List<NodeSummary>();
+        await foreach (var node in sdk.ListNodesAsync(status, region))
+        {
+            nodes.Add(node);
+        }
+
+        return nodes;
+    }
+}

@@ -1,0 +1,61 @@
+using DePIN.Abstractions;
+using DePIN.Abstractions.Nodes;
+using DePIN.Abstractions.Telemetry;
+using DePIN.Client;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Orleans.TestingHost;
+
+namespace DePIN.Grains.Tests;
+
+/// <summary>
+/// An in-process cluster with the production grain setup and provider names, in-memory storage, and a fake platform
+/// clock that the test advances. Orleans' own timers keep real time.
+/// </summary>
+public sealed class NodeCluster(IReadOnlyDictionary<string, string?> settings) : IAsyncDisposable
+{
+    public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
+
+    public InProcessTestCluster Cluster { get; private set; } = null!;
+
+    public IDePINClient Sdk { get; private set; } = null!;
+
+    public IClusterClient Client => Cluster.Client;
+
+    public static async Task<NodeCluster> Start(IReadOnlyDictionary<string, string?>? settings = null)
+    {
+        var cluster = new NodeCluster(settings ?? new Dictionary<string, string?>());
+        await cluster.Deploy();
+        return cluster;
+    }
+
+    public INodeGrain Node(string id) => Client.GetGrain<INodeGrain>(id);
+
+    public Task Publish(TelemetryBatch batch) =>
+        Client.GetStreamProvider(StreamNames.Provider)
+            .GetStream<TelemetryBatch>(StreamId.Create(StreamNames.Telemetry, batch.NodeId))
+            .OnNextAsync(batch);
+
+    public async ValueTask DisposeAsync() => await Cluster.DisposeAsync();
+
+    private async Task Deploy()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
+        var builder = new InProcessTestClusterBuilder(1);
+        builder.ConfigureSilo((_, silo) =>
+        {
+            silo.Services.AddSingleton(new PlatformClock(Time));
+            silo.AddMemoryGrainStorage(StorageNames.Nodes)
+                .AddMemoryGrainStorage(StorageNames.Directory)
+                .AddMemoryGrainStorage(StorageNames.PubSub)
+                .UseInMemoryReminderService()
+                .AddDePINGrains(configuration);
+        });
+        builder.ConfigureClient(client =>
+            client.AddMemoryStreams(StreamNames.Provider, streams => streams.ConfigurePartitioning(StreamNames.MemoryStreamQueues)));
+        Cluster = builder.Build();
+        await Cluster.DeployAsync();
+        Sdk = new DePINClient(Cluster.Client);
+    }
+}
