@@ -66,9 +66,20 @@ public sealed partial class NodeGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _livenessTimer?.Dispose();
-        if (_dirty)
+        if (!_dirty)
         {
-            await Checkpoint(cancellationToken);
+            return;
+        }
+
+        try
+        {
+            await WriteState();
+        }
+        catch (Exception ex) when (reason.ReasonCode is DeactivationReasonCode.ShuttingDown or DeactivationReasonCode.ApplicationError)
+        {
+            // The silo is going down (or storage failed): the last checkpoint stands, and a fresh activation fences
+            // off replays of anything accepted since.
+            LogFinalCheckpointFailed(ex, NodeId);
         }
     }
 
@@ -280,13 +291,7 @@ public sealed partial class NodeGrain(
         }
     }
 
-    private async Task Checkpoint(CancellationToken cancellationToken)
-    {
-        if (_dirty)
-        {
-            await WriteState();
-        }
-    }
+    private Task Checkpoint(CancellationToken cancellationToken) => _dirty ? WriteState() : Task.CompletedTask;
 
     private async Task WriteState()
     {
@@ -316,6 +321,9 @@ public sealed partial class NodeGrain(
 
     [LoggerMessage(LogLevel.Warning, "Telemetry stream error for node {NodeId}")]
     private partial void LogStreamError(Exception ex, string nodeId);
+
+    [LoggerMessage(LogLevel.Warning, "Final checkpoint of node {NodeId} failed")]
+    private partial void LogFinalCheckpointFailed(Exception ex, string nodeId);
 
     [LoggerMessage(LogLevel.Warning, "Liveness check for node {NodeId} failed")]
     private partial void LogLivenessCheckFailed(Exception ex, string nodeId);
