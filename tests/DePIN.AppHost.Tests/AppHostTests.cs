@@ -44,7 +44,10 @@ public sealed class AppHostTests : IDisposable
         var onlineByReplica = new Dictionary<string, double>();
         await Wait.Until(async () =>
         {
-            var metrics = await silo.GetStringAsync("/metrics", timeout.Token);
+            // A new connection per scrape, so the proxy can pick either replica.
+            using var scrape = new HttpRequestMessage(HttpMethod.Get, "/metrics") { Headers = { ConnectionClose = true } };
+            using var response = await silo.SendAsync(scrape, timeout.Token);
+            var metrics = await response.EnsureSuccessStatusCode().Content.ReadAsStringAsync(timeout.Token);
             Assert.True(MetricsText.Has(metrics, "depin_nodes"), "a silo's /metrics lacks depin_nodes");
             onlineByReplica[ReplicaOf(metrics)] = MetricsText.Value(metrics, "depin_nodes", ("status", "online"));
             return onlineByReplica.Values.Sum();
