@@ -71,8 +71,16 @@ public static partial class SiloExtensions
                     o.ConnectionString = connectionString;
                 });
 
-                // Advertise loopback unless told otherwise (Kubernetes sets Orleans:Endpoints:AdvertisedIPAddress).
-                silo.Configure<EndpointOptions>(o => o.AdvertisedIPAddress ??= IPAddress.Loopback);
+                if (RunsInKubernetes(builder.Configuration))
+                {
+                    // Pod IP, ports, service and cluster ids from the downward API; defunct pods are reported.
+                    silo.UseKubernetesHosting();
+                }
+                else
+                {
+                    // Advertise loopback unless told otherwise (Orleans:Endpoints:AdvertisedIPAddress).
+                    silo.Configure<EndpointOptions>(o => o.AdvertisedIPAddress ??= IPAddress.Loopback);
+                }
             }
 
             silo.Configure<ClusterOptions>(o =>
@@ -86,6 +94,10 @@ public static partial class SiloExtensions
 
         return builder;
     }
+
+    // The Helm chart sets the variables UseKubernetesHosting reads; elsewhere they are absent.
+    private static bool RunsInKubernetes(IConfiguration configuration) =>
+        !string.IsNullOrEmpty(configuration["KUBERNETES_SERVICE_HOST"]) && !string.IsNullOrEmpty(configuration["ORLEANS_SERVICE_ID"]);
 
     private sealed partial class DevelopmentModeWarning(ILogger<DevelopmentModeWarning> logger) : IHostedService
     {
