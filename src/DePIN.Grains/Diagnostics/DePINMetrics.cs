@@ -13,6 +13,7 @@ public static class RejectReasons
     public const string UnknownNode = "unknown_node";
     public const string Replayed = "replayed";
     public const string Stale = "stale";
+    public const string Overloaded = "overloaded";
 }
 
 /// <summary>

@@ -44,7 +44,8 @@ public static class NodeEndpoints
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         nodes.MapGet("/", List)
             .WithName("ListNodes")
@@ -174,7 +175,18 @@ public static class NodeEndpoints
             return Problems.Malformed("telemetry batch", errors);
         }
 
-        await publisher.Publish(batch!);
+        try
+        {
+            await publisher.Publish(batch!);
+        }
+        catch (InvalidOperationException)
+        {
+            // The stream's queue is full: delivery to node grains is behind. Shed load; the agent retries.
+            metrics.BatchRejected(RejectReasons.Overloaded);
+            request.HttpContext.Response.Headers.RetryAfter = "1";
+            return Problems.Overloaded();
+        }
+
         return TypedResults.Accepted((string?)null);
     }
 

@@ -46,6 +46,10 @@ public static partial class Problems
         Problem(StatusCodes.Status409Conflict, "stale-registration", "A newer registration was already applied.",
             "The registration's timestamp is not after the one applied last.");
 
+    public static IResult Overloaded() =>
+        Problem(StatusCodes.Status503ServiceUnavailable, "overloaded", "The platform is overloaded.",
+            "Telemetry delivery to node grains is behind; retry shortly.");
+
     private static IResult Problem(int status, string type, string title, string detail) =>
         TypedResults.Problem(detail, statusCode: status, title: title, type: TypePrefix + type);
 
