@@ -1,4 +1,5 @@
 using System.Net.Http.Headers;
+using System.Text;
 using System.Text.Json;
 using DePIN.Abstractions.Http;
 using DePIN.Abstractions.Nodes;
@@ -11,6 +12,7 @@ namespace DePIN.Bench.Ingest;
 public sealed class BenchNode(NodeSigner signer, NodeCapabilities capabilities)
 {
     private static readonly string[] Regions = ["eu-west", "eu-central", "us-east", "us-west", "ap-southeast"];
+    private readonly string _telemetryPath = $"/v1/nodes/{signer.NodeId}/telemetry";
     private long _sequence;
 
     public string Id => signer.NodeId;
@@ -27,7 +29,7 @@ public sealed class BenchNode(NodeSigner signer, NodeCapabilities capabilities)
     }
 
     /// <summary>Samples, signs and posts the next batch; true when the API accepted it.</summary>
-    public async Task<bool> SendNext(HttpClient http)
+    public async Task<bool> SendNext(RawHttpConnection connection)
     {
         var now = DateTimeOffset.UtcNow;
         var load = 0.3 + 0.4 * ((_sequence % 10) / 10.0);
@@ -36,8 +38,9 @@ public sealed class BenchNode(NodeSigner signer, NodeCapabilities capabilities)
             new TelemetrySample(now, load, 20L << 30, 64L << 30, 1.2e6, 4.0e5, 3.0e6, 1.5e6, 600L << 30, 2L << 40,
                 [new GpuSample(0, load, 8L << 30, 45 + 30 * load, 120 + 250 * load)]),
         ]);
-        using var response = await http.SendAsync(Signed($"/v1/nodes/{Id}/telemetry", JsonSerializer.SerializeToUtf8Bytes(batch, ApiJson.Options)));
-        return response.StatusCode == System.Net.HttpStatusCode.Accepted;
+        var body = JsonSerializer.SerializeToUtf8Bytes(batch, ApiJson.Options);
+        var signature = Encoding.ASCII.GetBytes(Convert.ToBase64String(signer.Sign(body)));
+        return await connection.Post(_telemetryPath, body, signature) == 202;
     }
 
     private HttpRequestMessage Signed(string path, byte[] body)

@@ -55,7 +55,7 @@ public static class IngestScenario
             async (node, cancellationToken) => await node.Register(http, cancellationToken));
         progress.WriteLine($"registered {nodes.Length} nodes in {clock.Elapsed.TotalSeconds:0.0} s");
 
-        var load = new LoadGenerator(http, nodes, settings.Connections);
+        var load = new LoadGenerator(new IPEndPoint(IPAddress.Loopback, port), nodes, settings.Connections);
         await load.Run(WarmUp);
         progress.WriteLine($"warmed up for {WarmUp.TotalSeconds:0} s");
 

@@ -2,8 +2,11 @@ using System.Diagnostics;
 
 namespace DePIN.Bench.Ingest;
 
-/// <summary>Closed-loop load: a fixed number of workers, each posting its own nodes' batches back to back.</summary>
-public sealed class LoadGenerator(HttpClient http, BenchNode[] nodes, int workers)
+/// <summary>
+/// Closed-loop load: a fixed number of workers, each with its own keep-alive connection, posting its own nodes'
+/// batches back to back.
+/// </summary>
+public sealed class LoadGenerator(System.Net.IPEndPoint silo, BenchNode[] nodes, int workers)
 {
     public sealed record Window(TimeSpan Elapsed, long Accepted, long Refused);
 
@@ -20,10 +23,11 @@ public sealed class LoadGenerator(HttpClient http, BenchNode[] nodes, int worker
                 return;
             }
 
+            using var connection = await RawHttpConnection.Open(silo);
             long ok = 0, failed = 0;
             for (var i = 0; clock.Elapsed < duration; i++)
             {
-                if (await mine[i % mine.Length].SendNext(http))
+                if (await mine[i % mine.Length].SendNext(connection))
                 {
                     ok++;
                 }
