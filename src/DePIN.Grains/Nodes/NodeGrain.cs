@@ -37,7 +37,9 @@ public sealed partial class NodeGrain(
     private ITimer? _livenessTimer;
     private DateTimeOffset? _livenessDueAt;
     private DateTimeOffset? _replayFence;
-    private bool _dirty;
+    private long _changes;
+    private long _written;
+    private bool _directoryBehind;
     private INodeGrain? _self;
     private IAsyncStream<NodeEvent>? _events;
 
@@ -50,7 +52,14 @@ public sealed partial class NodeGrain(
         _self = this.AsReference<INodeGrain>();
         _events = this.GetStreamProvider(StreamNames.Provider)
             .GetStream<NodeEvent>(StreamId.Create(StreamNames.NodeEvents, StreamNames.FleetKey));
-        this.RegisterGrainTimer(Checkpoint, _options.CheckpointInterval, _options.CheckpointInterval);
+        // Staggered, so nodes activated together do not all write at once; interleaved, so telemetry keeps flowing
+        // while a checkpoint waits on the database (the state is serialized before the write awaits anything).
+        this.RegisterGrainTimer(Checkpoint, new GrainTimerCreationOptions
+        {
+            DueTime = _options.CheckpointInterval * (0.5 + Random.Shared.NextDouble()),
+            Period = _options.CheckpointInterval,
+            Interleave = true,
+        });
 
         if (!Node.IsRegistered)
         {
@@ -59,14 +68,14 @@ public sealed partial class NodeGrain(
 
         // Anything signed before now may already have been accepted after the last checkpoint.
         _replayFence = Node.LastSequence > 0 ? clock.UtcNow : null;
-        await DirectoryShard(Node.Capabilities!.Region).Upsert(Summary()); // heals a directory write lost in a crash
+        await SyncDirectory(); // heals a directory write lost in a crash
         await CheckLiveness();
     }
 
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _livenessTimer?.Dispose();
-        if (!_dirty)
+        if (_changes == _written)
         {
             return;
         }
@@ -128,7 +137,7 @@ public sealed partial class NodeGrain(
             await DirectoryShard(previousRegion).Remove(NodeId);
         }
 
-        await DirectoryShard(region).Upsert(Summary());
+        await SyncDirectory();
         if (created)
         {
             await Announce(null, "registered");
@@ -201,7 +210,7 @@ public sealed partial class NodeGrain(
         Node.LastHeardAt = now;
         Node.Telemetry = TelemetrySummarizer.Add(Node.Telemetry, batch.Samples, _options.SummaryWindow);
         Node.Counters = Node.Counters with { Accepted = Node.Counters.Accepted + 1 };
-        _dirty = true;
+        _changes++;
 
         metrics.BatchAccepted();
         foreach (var sample in batch.Samples)
@@ -252,13 +261,38 @@ public sealed partial class NodeGrain(
             await this.UnregisterReminder(reminder);
         }
 
-        await DirectoryShard(Node.Capabilities!.Region).Upsert(Summary());
+        await SyncDirectory();
         await Announce(previous, reason);
         LogStatusChanged(NodeId, previous, next, reason);
     }
 
-    private Task Announce(NodeStatus? previous, string reason) =>
-        _events!.OnNextAsync(new NodeEvent(NodeId, Node.Capabilities!.Region, previous, Node.Status, Node.StatusChangedAt, reason));
+    // Events are notifications: a failure to publish one is logged, never undoes the change it reports.
+    private async Task Announce(NodeStatus? previous, string reason)
+    {
+        try
+        {
+            await _events!.OnNextAsync(new NodeEvent(NodeId, Node.Capabilities!.Region, previous, Node.Status, Node.StatusChangedAt, reason));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogAnnounceFailed(ex, NodeId);
+        }
+    }
+
+    // The directory is derived from node state: when it cannot be updated now, the checkpoint timer tries again.
+    private async Task SyncDirectory()
+    {
+        try
+        {
+            await DirectoryShard(Node.Capabilities!.Region).Upsert(Summary());
+            _directoryBehind = false;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _directoryBehind = true;
+            LogDirectoryBehind(ex, NodeId);
+        }
+    }
 
     // The liveness timer runs on the platform clock, outside the grain's scheduler, so it only sends the grain a
     // message; the check itself runs as a normal grain call.
@@ -291,12 +325,26 @@ public sealed partial class NodeGrain(
         }
     }
 
-    private Task Checkpoint(CancellationToken cancellationToken) => _dirty ? WriteState() : Task.CompletedTask;
+    private async Task Checkpoint(CancellationToken cancellationToken)
+    {
+        if (_changes != _written)
+        {
+            await WriteState();
+        }
+
+        if (_directoryBehind)
+        {
+            await SyncDirectory();
+        }
+    }
 
     private async Task WriteState()
     {
+        // Telemetry may be applied while the write is under way (checkpoints interleave): only what was there when
+        // the write started counts as written.
+        var upTo = _changes;
         await state.WriteStateAsync();
-        _dirty = false;
+        _written = Math.Max(_written, upTo);
     }
 
     private INodeDirectoryGrain DirectoryShard(string region) =>
@@ -321,6 +369,12 @@ public sealed partial class NodeGrain(
 
     [LoggerMessage(LogLevel.Warning, "Telemetry stream error for node {NodeId}")]
     private partial void LogStreamError(Exception ex, string nodeId);
+
+    [LoggerMessage(LogLevel.Warning, "Node {NodeId}: publishing its status event failed")]
+    private partial void LogAnnounceFailed(Exception ex, string nodeId);
+
+    [LoggerMessage(LogLevel.Warning, "Node {NodeId}: the directory could not be updated; retrying at the next checkpoint")]
+    private partial void LogDirectoryBehind(Exception ex, string nodeId);
 
     [LoggerMessage(LogLevel.Warning, "Final checkpoint of node {NodeId} failed")]
     private partial void LogFinalCheckpointFailed(Exception ex, string nodeId);

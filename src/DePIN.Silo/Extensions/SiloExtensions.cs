@@ -23,7 +23,7 @@ public static partial class SiloExtensions
     /// </summary>
     public static WebApplicationBuilder AddDePINSilo(this WebApplicationBuilder builder)
     {
-        var connectionString = builder.Configuration.GetConnectionString(ConnectionName);
+        var connectionString = WithBoundedPool(builder.Configuration.GetConnectionString(ConnectionName));
         var services = builder.Services;
 
         if (connectionString is not null)
@@ -93,6 +93,29 @@ public static partial class SiloExtensions
         });
 
         return builder;
+    }
+
+    /// <summary>Connections one silo opens at most when the connection string sets no pool size.</summary>
+    public const int DefaultMaxPoolSize = 32;
+
+    // Npgsql's default pool (100) lets one busy silo take every connection PostgreSQL allows (also 100 by default);
+    // a bounded pool makes bursts wait their turn instead of failing with "too many clients".
+    private static string? WithBoundedPool(string? connectionString)
+    {
+        if (connectionString is null)
+        {
+            return null;
+        }
+
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (given.Keys.Cast<string>().Any(k => k.Replace(" ", "", StringComparison.Ordinal)
+                .Equals("maxpoolsize", StringComparison.OrdinalIgnoreCase) ||
+            k.Replace(" ", "", StringComparison.Ordinal).Equals("maximumpoolsize", StringComparison.OrdinalIgnoreCase)))
+        {
+            return connectionString;
+        }
+
+        return new NpgsqlConnectionStringBuilder(connectionString) { MaxPoolSize = DefaultMaxPoolSize }.ConnectionString;
     }
 
     // The Helm chart sets the variables UseKubernetesHosting reads; elsewhere they are absent.
