@@ -34,6 +34,21 @@ CREATE TABLE orleans_membership (
     PRIMARY KEY (deployment_id, address, port, generation)
 );
 
+-- Both membership reads: the deployment's version row joined to its silo rows (one silo's, when an address is given).
+CREATE FUNCTION orleans_membership_read(deployment text, silo_address text, silo_port integer, silo_generation integer)
+RETURNS TABLE ("Version" integer, "Address" text, "Port" integer, "Generation" integer, "SiloName" text, "HostName" text,
+               "Status" integer, "ProxyPort" integer, "SuspectTimes" text, "StartTime" timestamptz, "IAmAliveTime" timestamptz)
+LANGUAGE sql STABLE AS $f$
+    SELECT v.version, m.address, m.port, m.generation, m.silo_name, m.host_name, m.status, m.proxy_port,
+           m.suspect_times, m.start_time, m.i_am_alive_time
+      FROM orleans_membership_version v
+      LEFT JOIN orleans_membership m
+             ON m.deployment_id = v.deployment_id
+            AND (silo_address IS NULL
+                 OR (m.address = silo_address AND m.port = silo_port AND m.generation = silo_generation))
+     WHERE v.deployment_id = deployment
+$f$;
+
 INSERT INTO orleansquery (querykey, querytext) VALUES
 ('InsertMembershipVersionKey', $q$
 WITH created AS (
@@ -45,22 +60,11 @@ $q$),
 
 -- The version row, outer-joined to the silo rows: at least one row, with NULL start_time when no silo matches.
 ('MembershipReadAllKey', $q$
-SELECT v.version AS "Version", m.address AS "Address", m.port AS "Port", m.generation AS "Generation",
-       m.silo_name AS "SiloName", m.host_name AS "HostName", m.status AS "Status", m.proxy_port AS "ProxyPort",
-       m.suspect_times AS "SuspectTimes", m.start_time AS "StartTime", m.i_am_alive_time AS "IAmAliveTime"
-FROM orleans_membership_version v
-LEFT JOIN orleans_membership m ON m.deployment_id = v.deployment_id
-WHERE v.deployment_id = @DeploymentId
+SELECT * FROM orleans_membership_read(@DeploymentId, NULL::text, NULL::integer, NULL::integer)
 $q$),
 
 ('MembershipReadRowKey', $q$
-SELECT v.version AS "Version", m.address AS "Address", m.port AS "Port", m.generation AS "Generation",
-       m.silo_name AS "SiloName", m.host_name AS "HostName", m.status AS "Status", m.proxy_port AS "ProxyPort",
-       m.suspect_times AS "SuspectTimes", m.start_time AS "StartTime", m.i_am_alive_time AS "IAmAliveTime"
-FROM orleans_membership_version v
-LEFT JOIN orleans_membership m
-       ON m.deployment_id = v.deployment_id AND m.address = @Address AND m.port = @Port AND m.generation = @Generation
-WHERE v.deployment_id = @DeploymentId
+SELECT * FROM orleans_membership_read(@DeploymentId, @Address, @Port, @Generation)
 $q$),
 
 -- The version moves only when the silo row does not exist yet, and the row is added only when the version moved.
