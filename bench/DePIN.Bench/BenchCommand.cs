@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DePIN.Bench.Crypto;
 using DePIN.Bench.Ingest;
 
 namespace DePIN.Bench;
@@ -13,6 +14,7 @@ public static class BenchCommand
 {
     private const string Usage = """
         usage: DePIN.Bench ingest [--nodes 1000] [--seconds 30] [--connections 64] [--postgres CONNECTION_STRING]
+               DePIN.Bench crypto [--iterations 20000]
         """;
 
     public static async Task<int> Run(string[] args)
@@ -33,6 +35,7 @@ public static class BenchCommand
                     Seconds: options.Int("seconds", 30),
                     Connections: options.Int("connections", 64),
                     Postgres: options.String("postgres")), Console.Error),
+                "crypto" => CryptoScenario.Prepare(options.Int("iterations", 20_000)),
                 _ => throw new ArgumentException($"Unknown scenario '{args[0]}'."),
             };
             options.EnsureAllUsed();
