@@ -17,24 +17,12 @@ public sealed class LivenessTests
         await using var events = await cluster.Sdk.WatchNodeEventsAsync("eu-west");
         await using var feed = events.GetAsyncEnumerator();
 
-        await cluster.Node(node.Id).Register(node.Registration(cluster.Time.GetUtcNow()));
-        await Expect(feed, node.Id, null, NodeStatus.Registered);
+        await BringOnline(cluster, feed, node);
 
-        await cluster.Publish(node.Batch(1, cluster.Time.GetUtcNow()));
-        await Expect(feed, node.Id, NodeStatus.Registered, NodeStatus.Online);
-
-        // Default interval 5 s: still online just before 15 s of silence, suspect at 15 s.
-        cluster.Time.Advance(TimeSpan.FromSeconds(14.9));
-        Assert.Equal(NodeStatus.Online, (await cluster.Node(node.Id).GetDetails())!.Status);
-        cluster.Time.Advance(TimeSpan.FromSeconds(0.1));
-        var suspect = await Expect(feed, node.Id, NodeStatus.Online, NodeStatus.Suspect);
+        // Default interval 5 s: suspect at 15 s of silence, offline at 30 s.
+        var suspect = await SilentUntil(cluster, feed, node, TimeSpan.FromSeconds(15), NodeStatus.Online, NodeStatus.Suspect);
         Assert.Equal(cluster.Time.GetUtcNow(), suspect.At);
-
-        // Offline at 30 s of silence.
-        cluster.Time.Advance(TimeSpan.FromSeconds(14.9));
-        Assert.Equal(NodeStatus.Suspect, (await cluster.Node(node.Id).GetDetails())!.Status);
-        cluster.Time.Advance(TimeSpan.FromSeconds(0.1));
-        await Expect(feed, node.Id, NodeStatus.Suspect, NodeStatus.Offline);
+        await SilentUntil(cluster, feed, node, TimeSpan.FromSeconds(15), NodeStatus.Suspect, NodeStatus.Offline);
         Assert.Contains(await List(cluster.Sdk, NodeStatus.Offline, "eu-west"), n => n.NodeId == node.Id);
 
         // A batch brings it back.
@@ -76,20 +64,11 @@ public sealed class LivenessTests
         using var node = TestNode.Create();
         await using var events = await cluster.Sdk.WatchNodeEventsAsync();
         await using var feed = events.GetAsyncEnumerator();
-        await cluster.Node(node.Id).Register(node.Registration(cluster.Time.GetUtcNow()));
-        await Expect(feed, node.Id, null, NodeStatus.Registered);
-        await cluster.Publish(node.Batch(1, cluster.Time.GetUtcNow()));
-        await Expect(feed, node.Id, NodeStatus.Registered, NodeStatus.Online);
+        await BringOnline(cluster, feed, node);
 
-        cluster.Time.Advance(TimeSpan.FromSeconds(19));
-        Assert.Equal(NodeStatus.Online, (await cluster.Node(node.Id).GetDetails())!.Status);
-        cluster.Time.Advance(TimeSpan.FromSeconds(1));
-        await Expect(feed, node.Id, NodeStatus.Online, NodeStatus.Suspect);
-
-        cluster.Time.Advance(TimeSpan.FromSeconds(19));
-        Assert.Equal(NodeStatus.Suspect, (await cluster.Node(node.Id).GetDetails())!.Status);
-        cluster.Time.Advance(TimeSpan.FromSeconds(1));
-        await Expect(feed, node.Id, NodeStatus.Suspect, NodeStatus.Offline);
+        // Interval 10 s: suspect at 2 intervals of silence, offline at 4.
+        await SilentUntil(cluster, feed, node, TimeSpan.FromSeconds(20), NodeStatus.Online, NodeStatus.Suspect);
+        await SilentUntil(cluster, feed, node, TimeSpan.FromSeconds(20), NodeStatus.Suspect, NodeStatus.Offline);
     }
 
     [Fact]
@@ -104,6 +83,24 @@ public sealed class LivenessTests
 
         Assert.Equal(0, details!.LastSequence);
         Assert.Equal(NodeStatus.Registered, details.Status);
+    }
+
+    private static async Task BringOnline(NodeCluster cluster, IAsyncEnumerator<NodeEvent> feed, TestNode node)
+    {
+        await cluster.Node(node.Id).Register(node.Registration(cluster.Time.GetUtcNow()));
+        await Expect(feed, node.Id, null, NodeStatus.Registered);
+        await cluster.Publish(node.Batch(1, cluster.Time.GetUtcNow()));
+        await Expect(feed, node.Id, NodeStatus.Registered, NodeStatus.Online);
+    }
+
+    // Advances the clock to 0.1 s short of the threshold (nothing changes), then to it (the transition happens).
+    private static async Task<NodeEvent> SilentUntil(
+        NodeCluster cluster, IAsyncEnumerator<NodeEvent> feed, TestNode node, TimeSpan more, NodeStatus from, NodeStatus to)
+    {
+        cluster.Time.Advance(more - TimeSpan.FromSeconds(0.1));
+        Assert.Equal(from, (await cluster.Node(node.Id).GetDetails())!.Status);
+        cluster.Time.Advance(TimeSpan.FromSeconds(0.1));
+        return await Expect(feed, node.Id, from, to);
     }
 
     private static async Task<NodeEvent> Expect(IAsyncEnumerator<NodeEvent> feed, string nodeId, NodeStatus? previous, NodeStatus current)
