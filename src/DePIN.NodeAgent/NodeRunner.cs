@@ -87,7 +87,7 @@ public sealed partial class NodeRunner(
 /// <summary>The agent's instruments on the <c>DePIN</c> meter.</summary>
 public sealed class AgentMetrics(IMeterFactory meterFactory)
 {
-    private readonly Counter<long> _batches = meterFactory.Create("DePIN")
+    private readonly Counter<long> _batches = meterFactory.Create(Microsoft.Extensions.Hosting.Extensions.DePINMeter)
         .CreateCounter<long>("depin.agent.batches", description: "Telemetry batches the agent posted, by outcome.");
 
     public void Sent(Delivery delivery) =>

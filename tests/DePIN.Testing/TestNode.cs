@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Text.Json;
 using DePIN.Abstractions.Http;
 using DePIN.Abstractions.Nodes;
@@ -43,16 +42,7 @@ public sealed class TestNode(NodeSigner signer, NodeCapabilities capabilities) :
 
     /// <summary>Posts <paramref name="body"/> exactly as given, signed by <paramref name="by"/> (default: this node's key).</summary>
     public Task<HttpResponseMessage> Post(HttpClient http, string path, byte[] body, NodeSigner? by = null) =>
-        http.SendAsync(SignedRequest(path, body, by ?? Signer));
-
-    public static HttpRequestMessage SignedRequest(string path, byte[] body, NodeSigner signer)
-    {
-        var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
-        request.Headers.Add(ApiJson.SignatureHeader, Convert.ToBase64String(signer.Sign(body)));
-        return request;
-    }
+        http.SendAsync(ApiJson.SignedPost(path, body, (by ?? Signer).Sign(body)));
 
     public static byte[] Json<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, ApiJson.Options);
 

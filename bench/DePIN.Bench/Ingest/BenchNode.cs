@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using DePIN.Abstractions.Http;
@@ -24,7 +23,8 @@ public sealed class BenchNode(NodeSigner signer, NodeCapabilities capabilities)
     public async Task Register(HttpClient http, CancellationToken cancellationToken)
     {
         var registration = new NodeRegistration(signer.PublicKey, capabilities, DateTimeOffset.UtcNow, Id);
-        using var response = await http.SendAsync(Signed("/v1/nodes", JsonSerializer.SerializeToUtf8Bytes(registration, ApiJson.Options)), cancellationToken);
+        var body = JsonSerializer.SerializeToUtf8Bytes(registration, ApiJson.Options);
+        using var response = await http.SendAsync(ApiJson.SignedPost("/v1/nodes", body, signer.Sign(body)), cancellationToken);
         response.EnsureSuccessStatusCode();
     }
 
@@ -43,12 +43,4 @@ public sealed class BenchNode(NodeSigner signer, NodeCapabilities capabilities)
         return await connection.Post(_telemetryPath, body, signature) == 202;
     }
 
-    private HttpRequestMessage Signed(string path, byte[] body)
-    {
-        var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
-        request.Headers.Add(ApiJson.SignatureHeader, Convert.ToBase64String(signer.Sign(body)));
-        return request;
-    }
 }

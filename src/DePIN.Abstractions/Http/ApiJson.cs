@@ -1,3 +1,4 @@
+using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using DePIN.Abstractions.Nodes;
@@ -15,6 +16,16 @@ public static class ApiJson
     public const string SignatureHeader = "DePIN-Signature";
 
     public static JsonSerializerOptions Options { get; } = CreateOptions();
+
+    /// <summary>A POST of <paramref name="body"/> as JSON, with its Ed25519 <paramref name="signature"/> in the header.</summary>
+    public static HttpRequestMessage SignedPost(string path, byte[] body, byte[] signature)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
+        var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
+        request.Headers.Add(SignatureHeader, Convert.ToBase64String(signature));
+        return request;
+    }
 
     private static JsonSerializerOptions CreateOptions()
     {

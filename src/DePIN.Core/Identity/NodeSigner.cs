@@ -34,7 +34,5 @@ public sealed class NodeSigner : IDisposable
 
     public byte[] Sign(ReadOnlySpan<byte> data) => Algorithm.Sign(_key, data);
 
-    public void Sign(ReadOnlySpan<byte> data, Span<byte> signature) => Algorithm.Sign(_key, data, signature);
-
     public void Dispose() => _key.Dispose();
 }

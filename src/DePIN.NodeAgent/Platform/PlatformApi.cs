@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Text.Json;
 using DePIN.Abstractions.Http;
 using DePIN.Abstractions.Nodes;
@@ -35,10 +34,7 @@ public sealed partial class PlatformApi(HttpClient http, ILogger<PlatformApi> lo
 
     private async Task<Delivery> Send(NodeSigner signer, string path, byte[] body, CancellationToken cancellationToken)
     {
-        using var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = content };
-        request.Headers.Add(ApiJson.SignatureHeader, Convert.ToBase64String(signer.Sign(body)));
+        using var request = ApiJson.SignedPost(path, body, signer.Sign(body));
         try
         {
             using var response = await http.SendAsync(request, cancellationToken);

@@ -22,8 +22,6 @@ public sealed class SignedBody : IDisposable
 
     public ReadOnlySpan<byte> Bytes => _buffer.AsSpan(0, Length);
 
-    public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, Length);
-
     /// <summary>Reads the body; null when it is longer than <paramref name="limit"/> bytes.</summary>
     public static async Task<SignedBody?> Read(HttpRequest request, int limit, CancellationToken cancellationToken)
     {

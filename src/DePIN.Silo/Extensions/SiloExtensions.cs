@@ -108,9 +108,8 @@ public static partial class SiloExtensions
         }
 
         var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
-        if (given.Keys.Cast<string>().Any(k => k.Replace(" ", "", StringComparison.Ordinal)
-                .Equals("maxpoolsize", StringComparison.OrdinalIgnoreCase) ||
-            k.Replace(" ", "", StringComparison.Ordinal).Equals("maximumpoolsize", StringComparison.OrdinalIgnoreCase)))
+        if (given.Keys.Cast<string>().Select(k => k.Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant())
+            .Any(k => k is "maxpoolsize" or "maximumpoolsize"))
         {
             return connectionString;
         }

@@ -17,7 +17,7 @@ public sealed partial class SchemaMigrator(NpgsqlDataSource dataSource, TimeProv
     /// <summary>How long to wait for the database at start (an orchestrator may start it beside the silo).</summary>
     public static TimeSpan StartupTimeout { get; set; } = TimeSpan.FromSeconds(90);
 
-    public static IReadOnlyList<Migration> Migrations { get; } = LoadMigrations();
+    private static IReadOnlyList<Migration> Migrations { get; } = LoadMigrations();
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
