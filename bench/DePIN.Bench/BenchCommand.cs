@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using DePIN.Bench.Crypto;
 using DePIN.Bench.Ingest;
+using DePIN.Bench.Scheduling;
 
 namespace DePIN.Bench;
 
@@ -15,6 +16,7 @@ public static class BenchCommand
     private const string Usage = """
         usage: DePIN.Bench ingest [--nodes 1000] [--seconds 30] [--connections 64] [--postgres CONNECTION_STRING]
                DePIN.Bench crypto [--iterations 20000]
+               DePIN.Bench schedule-sim [--nodes 2000] [--days 7] [--seed 1] [--load 0.75] [--warmup-days 3]
         """;
 
     public static async Task<int> Run(string[] args)
@@ -36,6 +38,12 @@ public static class BenchCommand
                     Connections: options.Int("connections", 64),
                     Postgres: options.String("postgres")), Console.Error),
                 "crypto" => CryptoScenario.Prepare(options.Int("iterations", 20_000)),
+                "schedule-sim" => ScheduleSimScenario.Prepare(new ScheduleSimSettings(
+                    Nodes: options.Int("nodes", 2000),
+                    Days: options.Int("days", 7),
+                    Seed: options.Int("seed", 1),
+                    Load: options.Fraction("load", 0.75),
+                    WarmupDays: options.Int("warmup-days", 3)), Console.Error),
                 _ => throw new ArgumentException($"Unknown scenario '{args[0]}'."),
             };
             options.EnsureAllUsed();
@@ -83,6 +91,19 @@ public static class BenchCommand
             return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0
                 ? value
                 : throw new ArgumentException($"--{name} must be a positive integer, not '{text}'.");
+        }
+
+        public double Fraction(string name, double fallback)
+        {
+            _used.Add(name);
+            if (!_values.TryGetValue(name, out var text))
+            {
+                return fallback;
+            }
+
+            return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value is > 0 and <= 1
+                ? value
+                : throw new ArgumentException($"--{name} must be a number in (0, 1], not '{text}'.");
         }
 
         public string? String(string name)

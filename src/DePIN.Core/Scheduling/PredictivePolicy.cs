@@ -1,0 +1,86 @@
+using System.Globalization;
+
+namespace DePIN.Core.Scheduling;
+
+/// <summary>Tuning of <see cref="PredictivePolicy"/>.</summary>
+/// <param name="MinGangProbability">On a full fleet, a gang less likely than this to stay whole waits for better nodes…</param>
+/// <param name="Patience">…but the bar falls linearly to zero over this much waiting, or…</param>
+/// <param name="PatiencePerHour">…this many times the job's remaining duration when that is longer, so nothing starves.</param>
+/// <param name="LoadFloor">Below this fleet load the bar is zero: with capacity to spare a lost node costs little.</param>
+/// <param name="LoadCeiling">From this fleet load up the bar is whole: wasted work is what a busy fleet cannot afford.</param>
+/// <param name="ReputationWeight">How much reputation (0 to 1) lowers a node's risk.</param>
+/// <param name="LoadWeight">How much measured utilisation (0 to 1) raises it.</param>
+public sealed record PredictiveOptions(
+    double MinGangProbability = 0.9,
+    TimeSpan Patience = default,
+    double PatiencePerHour = 4,
+    double LoadFloor = 0.6,
+    double LoadCeiling = 0.95,
+    double ReputationWeight = 0.02,
+    double LoadWeight = 0.005)
+{
+    public static PredictiveOptions Default { get; } = new(Patience: TimeSpan.FromHours(1));
+}
+
+/// <summary>
+/// Places a gang where it is most likely to stay whole for the job's duration, and holds it back while the fleet is
+/// busy and only risky nodes are free.
+/// </summary>
+/// <remarks>
+/// Each feasible node gets the probability p that it stays up for the job's remaining duration
+/// (<see cref="AvailabilityPredictor"/>). Nodes rank by risk per replica slot, −ln p divided by the replicas the node
+/// can take, so a node that holds the whole gang adds its risk once; reputation and load shade the order. The gang's
+/// success probability is the product of p over its distinct nodes. When it falls below a bar the job waits (the
+/// adaptation to load): the bar is <see cref="PredictiveOptions.MinGangProbability"/> on a full fleet and zero on an
+/// idle one, and it falls as the job waits.
+/// </remarks>
+public sealed class PredictivePolicy(AvailabilityPredictor predictor, PredictiveOptions? options = null) : IPlacementPolicy
+{
+    private readonly PredictiveOptions _options = options ?? PredictiveOptions.Default;
+
+    public string Name => "predictive";
+
+    public AvailabilityPredictor Predictor => predictor;
+
+    public PlacementDecision Place(PlacementRequest request, IReadOnlyList<NodeCandidate> candidates, DateTimeOffset now)
+    {
+        var order = Gang.Feasible(request, candidates).ToArray();
+        var survival = new Dictionary<string, double>(order.Length, StringComparer.Ordinal);
+        var risks = new double[order.Length];
+        for (var i = 0; i < order.Length; i++)
+        {
+            var node = order[i];
+            var p = predictor.ProbabilityUp(node.Availability, node.Suspect, now, request.Duration);
+            survival[node.NodeId] = p;
+            var slots = Math.Min(request.Replicas, request.DistinctNodes ? 1 : node.Free.CopiesOf(request.PerReplica));
+            risks[i] = (-Math.Log(Math.Max(p, 1e-12)) / slots)
+                - (_options.ReputationWeight * node.Reputation) + (_options.LoadWeight * node.Utilization);
+        }
+
+        Array.Sort(risks, order);
+        if (Gang.Fill(request, order) is not { } nodes)
+        {
+            return PlacementDecision.Wait(Gang.NoCapacity);
+        }
+
+        var gang = predictor.GangProbability(nodes.Distinct(StringComparer.Ordinal).Select(n => survival[n]));
+        var bar = Bar(request);
+        if (gang < bar)
+        {
+            return new PlacementDecision([], gang, string.Create(CultureInfo.InvariantCulture,
+                $"Waiting for nodes likely to stay up: the best gang now would stay whole with p={gang:0.###}, below {bar:0.###} at fleet load {request.FleetLoad:0.##}."));
+        }
+
+        return new PlacementDecision(nodes, gang, null);
+    }
+
+    /// <summary>The success probability a gang needs to be placed now.</summary>
+    public double Bar(PlacementRequest request)
+    {
+        var o = _options;
+        var busy = o.LoadCeiling <= o.LoadFloor ? 1 : Math.Clamp((request.FleetLoad - o.LoadFloor) / (o.LoadCeiling - o.LoadFloor), 0, 1);
+        var patience = Math.Max(o.Patience.TotalHours, o.PatiencePerHour * request.Duration.TotalHours);
+        var waited = patience <= 0 ? 1 : Math.Clamp(request.Waited.TotalHours / patience, 0, 1);
+        return o.MinGangProbability * busy * (1 - waited);
+    }
+}
