@@ -12,6 +12,9 @@ public static class StreamNames
     /// <summary>Node status transitions, all on one fleet-wide key (<see cref="FleetKey"/>).</summary>
     public const string NodeEvents = "node-events";
 
+    /// <summary>Job status changes, keyed by job id.</summary>
+    public const string JobEvents = "job-events";
+
     /// <summary>The key of the fleet-wide <see cref="NodeEvents"/> stream.</summary>
     public const string FleetKey = "fleet";
 
@@ -24,7 +27,11 @@ public static class StorageNames
 {
     public const string Nodes = "nodes";
     public const string Directory = "directory";
+    public const string Jobs = "jobs";
 
     /// <summary>The name Orleans streams look up for their subscription registry.</summary>
     public const string PubSub = "PubSubStore";
+
+    /// <summary>Every provider a silo must configure.</summary>
+    public static IReadOnlyList<string> All { get; } = [Nodes, Directory, Jobs, PubSub];
 }

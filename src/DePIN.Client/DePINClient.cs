@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using DePIN.Abstractions;
+using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
 using Orleans.Streams;
 
@@ -42,39 +43,107 @@ public sealed class DePINClient(IClusterClient client) : IDePINClient
     }
 
     /// <inheritdoc />
-    public async Task<NodeEventWatch> WatchNodeEventsAsync(string? region = null, CancellationToken cancellationToken = default)
+    public Task<EventWatch<NodeEvent>> WatchNodeEventsAsync(string? region = null, CancellationToken cancellationToken = default) =>
+        EventWatch<NodeEvent>.Subscribe(client, StreamId.Create(StreamNames.NodeEvents, StreamNames.FleetKey),
+            e => region is null || e.Region == region, cancellationToken);
+
+    /// <inheritdoc />
+    public Task<SubmitResult> SubmitJobAsync(string tenant, string jobId, JobSpec spec, CancellationToken cancellationToken = default)
     {
-        var events = Channel.CreateUnbounded<NodeEvent>(new UnboundedChannelOptions { SingleReader = true });
-        var stream = client.GetStreamProvider(StreamNames.Provider)
-            .GetStream<NodeEvent>(StreamId.Create(StreamNames.NodeEvents, StreamNames.FleetKey));
-        var subscription = await stream.SubscribeAsync((nodeEvent, _) =>
+        ArgumentNullException.ThrowIfNull(spec);
+        if (!TenantName.IsValid(tenant))
         {
-            if (region is null || nodeEvent.Region == region)
+            throw new ArgumentException($"'{tenant}' is not a tenant name.", nameof(tenant));
+        }
+
+        if (!JobSpecRules.IsJobId(jobId))
+        {
+            throw new ArgumentException($"'{jobId}' is not a job id.", nameof(jobId));
+        }
+
+        return client.GetGrain<IJobGrain>(jobId).Submit(tenant, spec).WaitAsync(cancellationToken);
+    }
+
+    /// <inheritdoc />
+    public async Task<JobDetails?> GetJobAsync(string tenant, string jobId, CancellationToken cancellationToken = default) =>
+        JobSpecRules.IsJobId(jobId) ? await client.GetGrain<IJobGrain>(jobId).Get(tenant).AsTask().WaitAsync(cancellationToken) : null;
+
+    /// <inheritdoc />
+    public async Task<JobDetails?> CancelJobAsync(string tenant, string jobId, string reason, CancellationToken cancellationToken = default) =>
+        JobSpecRules.IsJobId(jobId) ? await client.GetGrain<IJobGrain>(jobId).Cancel(tenant, reason).WaitAsync(cancellationToken) : null;
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<JobSummary> ListJobsAsync(
+        string tenant, JobStatus? status = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var index = client.GetGrain<ITenantJobsGrain>(tenant);
+        string? after = null;
+        while (true)
+        {
+            var page = await index.List(new JobQuery(status, after, PageSize)).AsTask().WaitAsync(cancellationToken);
+            foreach (var job in page)
             {
-                events.Writer.TryWrite(nodeEvent);
+                yield return job;
             }
 
-            return Task.CompletedTask;
-        }).WaitAsync(cancellationToken);
-        return new NodeEventWatch(events, subscription);
+            if (page.Length < PageSize)
+            {
+                yield break;
+            }
+
+            after = page[^1].JobId;
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<EventWatch<JobEvent>> WatchJobAsync(string tenant, string jobId, CancellationToken cancellationToken = default)
+    {
+        // Subscribe first, then check the job exists for this tenant, so no event between the two is missed.
+        var watch = await EventWatch<JobEvent>.Subscribe(client, StreamId.Create(StreamNames.JobEvents, jobId), _ => true, cancellationToken);
+        if (await GetJobAsync(tenant, jobId, cancellationToken) is null)
+        {
+            await watch.DisposeAsync();
+            throw new KeyNotFoundException($"Tenant {tenant} has no job {jobId}.");
+        }
+
+        return watch;
     }
 }
 
-/// <summary>A live subscription to node events: enumerate it to read them, dispose it to unsubscribe.</summary>
-public sealed class NodeEventWatch : IAsyncEnumerable<NodeEvent>, IAsyncDisposable
+/// <summary>A live subscription to a stream of events: enumerate it to read them, dispose it to unsubscribe.</summary>
+/// <typeparam name="TEvent">The event type.</typeparam>
+public sealed class EventWatch<TEvent> : IAsyncEnumerable<TEvent>, IAsyncDisposable
 {
-    private readonly Channel<NodeEvent> _events;
-    private readonly StreamSubscriptionHandle<NodeEvent> _subscription;
+    private readonly Channel<TEvent> _events;
+    private readonly StreamSubscriptionHandle<TEvent> _subscription;
     private int _disposed;
 
-    internal NodeEventWatch(Channel<NodeEvent> events, StreamSubscriptionHandle<NodeEvent> subscription)
+    internal EventWatch(Channel<TEvent> events, StreamSubscriptionHandle<TEvent> subscription)
     {
         _events = events;
         _subscription = subscription;
     }
 
+    /// <summary>Subscribes to one stream, passing on the events <paramref name="wanted"/> accepts.</summary>
+    internal static async Task<EventWatch<TEvent>> Subscribe(
+        IClusterClient client, StreamId streamId, Func<TEvent, bool> wanted, CancellationToken cancellationToken)
+    {
+        var events = Channel.CreateUnbounded<TEvent>(new UnboundedChannelOptions { SingleReader = true });
+        var stream = client.GetStreamProvider(StreamNames.Provider).GetStream<TEvent>(streamId);
+        var subscription = await stream.SubscribeAsync((item, _) =>
+        {
+            if (wanted(item))
+            {
+                events.Writer.TryWrite(item);
+            }
+
+            return Task.CompletedTask;
+        }).WaitAsync(cancellationToken);
+        return new EventWatch<TEvent>(events, subscription);
+    }
+
     /// <summary>Reads events as they arrive, until the watch is disposed or the token is cancelled.</summary>
-    public IAsyncEnumerator<NodeEvent> GetAsyncEnumerator(CancellationToken cancellationToken = default) =>
+    public IAsyncEnumerator<TEvent> GetAsyncEnumerator(CancellationToken cancellationToken = default) =>
         _events.Reader.ReadAllAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
 
     /// <summary>Unsubscribes and ends the enumeration.</summary>

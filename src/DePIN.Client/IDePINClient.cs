@@ -1,8 +1,12 @@
+using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
 
 namespace DePIN.Client;
 
-/// <summary>The DePIN SDK: read nodes and follow their status changes.</summary>
+/// <summary>
+/// The DePIN SDK for trusted back ends: read nodes and follow their status changes; submit, read, list, cancel and
+/// watch jobs. Job calls name the tenant explicitly; a job of another tenant behaves as one that does not exist.
+/// </summary>
 public interface IDePINClient
 {
     /// <summary>One node with its capabilities, status and telemetry summary; null when no such node is registered.</summary>
@@ -19,5 +23,26 @@ public interface IDePINClient
     /// Subscribes to node events (registrations and status changes), optionally of one region only. The subscription
     /// is active when the returned task completes; enumerate the result to read events, dispose it to unsubscribe.
     /// </summary>
-    Task<NodeEventWatch> WatchNodeEventsAsync(string? region = null, CancellationToken cancellationToken = default);
+    Task<EventWatch<NodeEvent>> WatchNodeEventsAsync(string? region = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Submits a job under an id the caller chooses. Submitting the same spec under the same id again changes nothing
+    /// (<see cref="SubmitOutcome.AlreadySubmitted"/>), so retries are safe; a different spec or tenant under a taken id
+    /// is a <see cref="SubmitOutcome.Conflict"/>. An invalid spec throws <see cref="InvalidJobSpecException"/>.
+    /// </summary>
+    Task<SubmitResult> SubmitJobAsync(string tenant, string jobId, JobSpec spec, CancellationToken cancellationToken = default);
+
+    /// <summary>The job, or null when the tenant has no job with that id.</summary>
+    Task<JobDetails?> GetJobAsync(string tenant, string jobId, CancellationToken cancellationToken = default);
+
+    /// <summary>Cancels the job unless it already ended; null when the tenant has no job with that id.</summary>
+    Task<JobDetails?> CancelJobAsync(string tenant, string jobId, string reason, CancellationToken cancellationToken = default);
+
+    /// <summary>The tenant's jobs in id order, optionally only those in <paramref name="status"/>.</summary>
+    IAsyncEnumerable<JobSummary> ListJobsAsync(string tenant, JobStatus? status = null, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Subscribes to a job's status changes. Throws <see cref="KeyNotFoundException"/> when the tenant has no such job.
+    /// </summary>
+    Task<EventWatch<JobEvent>> WatchJobAsync(string tenant, string jobId, CancellationToken cancellationToken = default);
 }

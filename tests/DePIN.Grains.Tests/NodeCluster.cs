@@ -46,11 +46,12 @@ public sealed class NodeCluster(IReadOnlyDictionary<string, string?> settings) :
         builder.ConfigureSilo((_, silo) =>
         {
             silo.Services.AddSingleton(new PlatformClock(Time));
-            silo.AddMemoryGrainStorage(StorageNames.Nodes)
-                .AddMemoryGrainStorage(StorageNames.Directory)
-                .AddMemoryGrainStorage(StorageNames.PubSub)
-                .UseInMemoryReminderService()
-                .AddDePINGrains(configuration);
+            foreach (var name in StorageNames.All)
+            {
+                silo.AddMemoryGrainStorage(name);
+            }
+
+            silo.UseInMemoryReminderService().AddDePINGrains(configuration);
         });
         builder.ConfigureClient(client =>
             client.AddMemoryStreams(StreamNames.Provider, streams => streams.ConfigurePartitioning(StreamNames.MemoryStreamQueues)));

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
+using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
 
 namespace DePIN.Grains.Diagnostics;
@@ -19,20 +20,17 @@ public static class RejectReasons
 /// <summary>
 /// The <c>DePIN</c> meter. Prometheus names, as the OpenTelemetry exporter writes them:
 /// <c>depin_nodes{status}</c>, <c>depin_telemetry_batches_total</c>, <c>depin_telemetry_rejected_total{reason}</c>,
-/// <c>depin_telemetry_lag_seconds</c>.
+/// <c>depin_telemetry_lag_seconds</c>, <c>depin_jobs{state}</c>.
 /// </summary>
 public sealed class DePINMetrics
 {
     public const string MeterName = "DePIN";
 
-    private static readonly NodeStatus[] Statuses = Enum.GetValues<NodeStatus>();
-    private static readonly KeyValuePair<string, object?>[] StatusTags =
-        [.. Statuses.Select(s => new KeyValuePair<string, object?>("status", s.ToString().ToLowerInvariant()))];
-
     private readonly Counter<long> _batches;
     private readonly Counter<long> _rejected;
     private readonly Histogram<double> _lag;
-    private readonly ConcurrentDictionary<string, long[]> _nodeCountsByShard = new();
+    private readonly CountsByStatus<NodeStatus> _nodes = new("status");
+    private readonly CountsByStatus<JobStatus> _jobs = new("state");
 
     public DePINMetrics(IMeterFactory meterFactory)
     {
@@ -45,8 +43,10 @@ public sealed class DePINMetrics
             {
                 HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
             });
-        meter.CreateObservableGauge("depin.nodes", ObserveNodes,
+        meter.CreateObservableGauge("depin.nodes", _nodes.Observe,
             description: "Nodes by status, as kept by the directory shards this silo hosts; sum over silos for the fleet.");
+        meter.CreateObservableGauge("depin.jobs", _jobs.Observe,
+            description: "Jobs by state, as kept by the tenant job indexes this silo hosts; sum over silos for the platform.");
     }
 
     public void BatchAccepted() => _batches.Add(1);
@@ -56,25 +56,47 @@ public sealed class DePINMetrics
     public void RecordLag(TimeSpan lag) => _lag.Record(Math.Max(0, lag.TotalSeconds));
 
     /// <summary>A directory shard hosted here reports its counts per status (indexed by <see cref="NodeStatus"/>).</summary>
-    public void ReportNodeCounts(string shard, long[] countsByStatus) => _nodeCountsByShard[shard] = countsByStatus;
+    public void ReportNodeCounts(string shard, long[] countsByStatus) => _nodes.Report(shard, countsByStatus);
 
     /// <summary>A directory shard left this silo.</summary>
-    public void ForgetNodeCounts(string shard) => _nodeCountsByShard.TryRemove(shard, out _);
+    public void ForgetNodeCounts(string shard) => _nodes.Forget(shard);
 
-    private IEnumerable<Measurement<long>> ObserveNodes()
+    /// <summary>A tenant's job index hosted here reports its counts per state (indexed by <see cref="JobStatus"/>).</summary>
+    public void ReportJobCounts(string tenant, long[] countsByStatus) => _jobs.Report(tenant, countsByStatus);
+
+    /// <summary>A tenant's job index left this silo.</summary>
+    public void ForgetJobCounts(string tenant) => _jobs.Forget(tenant);
+
+    /// <summary>
+    /// A gauge by status whose parts are owned by grains: each reports its own counts, the silo's reading is the sum.
+    /// </summary>
+    private sealed class CountsByStatus<TStatus>(string label)
+        where TStatus : struct, Enum
     {
-        var totals = new long[Statuses.Length];
-        foreach (var counts in _nodeCountsByShard.Values)
+        private readonly KeyValuePair<string, object?>[] _tags =
+            [.. Enum.GetValues<TStatus>().Select(s => new KeyValuePair<string, object?>(label, s.ToString().ToLowerInvariant()))];
+
+        private readonly ConcurrentDictionary<string, long[]> _parts = new(StringComparer.Ordinal);
+
+        public void Report(string part, long[] counts) => _parts[part] = counts;
+
+        public void Forget(string part) => _parts.TryRemove(part, out _);
+
+        public IEnumerable<Measurement<long>> Observe()
         {
+            var totals = new long[_tags.Length];
+            foreach (var counts in _parts.Values)
+            {
+                for (var i = 0; i < totals.Length; i++)
+                {
+                    totals[i] += counts[i];
+                }
+            }
+
             for (var i = 0; i < totals.Length; i++)
             {
-                totals[i] += counts[i];
+                yield return new Measurement<long>(totals[i], _tags[i]);
             }
-        }
-
-        for (var i = 0; i < totals.Length; i++)
-        {
-            yield return new Measurement<long>(totals[i], StatusTags[i]);
         }
     }
 }

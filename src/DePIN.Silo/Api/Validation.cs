@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using DePIN.Abstractions.Nodes;
 using DePIN.Abstractions.Telemetry;
 using DePIN.Core.Identity;
@@ -6,9 +5,8 @@ using DePIN.Core.Identity;
 namespace DePIN.Silo.Api;
 
 /// <summary>Shape and range checks on API bodies; every failure names its field in JSON-path form.</summary>
-public static partial class Validation
+public static class Validation
 {
-    public const int MaxRegionLength = 64;
     public const int MaxTextLength = 128;
     public const int MaxGpus = 64;
 
@@ -26,7 +24,7 @@ public static partial class Validation
         errors.Require(c.DiskBytes >= 0, "capabilities.diskBytes", "must not be negative");
         errors.Require(double.IsFinite(c.BandwidthMbps) && c.BandwidthMbps >= 0, "capabilities.bandwidthMbps", "must not be negative");
         errors.Require(IsRegion(c.Region), "capabilities.region",
-            $"must be 1 to {MaxRegionLength} lower-case letters, digits or '-'");
+            $"must be 1 to {RegionCode.MaxLength} lower-case letters, digits or '-'");
         errors.Require(c.Latitude is >= -90 and <= 90, "capabilities.latitude", "must be between -90 and 90");
         errors.Require(c.Longitude is >= -180 and <= 180, "capabilities.longitude", "must be between -180 and 180");
         errors.Require(c.AgentVersion.Length is > 0 and <= MaxTextLength, "capabilities.agentVersion",
@@ -85,12 +83,9 @@ public static partial class Validation
         return errors.Found;
     }
 
-    public static bool IsRegion(string? region) => region is { Length: > 0 and <= MaxRegionLength } && RegionPattern().IsMatch(region);
+    public static bool IsRegion(string? region) => RegionCode.IsValid(region);
 
     private static bool IsRate(double value) => double.IsFinite(value) && value >= 0;
-
-    [GeneratedRegex("^[a-z0-9]+(-[a-z0-9]+)*$")]
-    private static partial Regex RegionPattern();
 
     private sealed class Errors
     {

@@ -44,10 +44,12 @@ public static partial class SiloExtensions
                 silo.UseLocalhostClustering(
                     endpoints.GetValue("SiloPort", EndpointOptions.DEFAULT_SILO_PORT),
                     endpoints.GetValue("GatewayPort", EndpointOptions.DEFAULT_GATEWAY_PORT));
-                silo.AddMemoryGrainStorage(StorageNames.Nodes)
-                    .AddMemoryGrainStorage(StorageNames.Directory)
-                    .AddMemoryGrainStorage(StorageNames.PubSub)
-                    .UseInMemoryReminderService();
+                foreach (var name in StorageNames.All)
+                {
+                    silo.AddMemoryGrainStorage(name);
+                }
+
+                silo.UseInMemoryReminderService();
             }
             else
             {
@@ -56,7 +58,7 @@ public static partial class SiloExtensions
                     o.Invariant = AdoNetInvariant;
                     o.ConnectionString = connectionString;
                 });
-                foreach (var name in (string[])[StorageNames.Nodes, StorageNames.Directory, StorageNames.PubSub])
+                foreach (var name in StorageNames.All)
                 {
                     silo.AddAdoNetGrainStorage(name, o =>
                     {

@@ -1,0 +1,76 @@
+namespace DePIN.Abstractions.Jobs;
+
+/// <summary>One replica slot of a job on one node, for one attempt.</summary>
+[GenerateSerializer, Immutable, Alias("DePIN.JobAssignment")]
+public sealed record JobAssignment([property: Id(0)] int Replica, [property: Id(1)] string NodeId, [property: Id(2)] int Attempt);
+
+/// <summary>The last checkpoint: the content hash of an opaque blob and the step it was taken at.</summary>
+[GenerateSerializer, Immutable, Alias("DePIN.JobCheckpoint")]
+public sealed record JobCheckpoint([property: Id(0)] long Step, [property: Id(1)] string ContentHash, [property: Id(2)] DateTimeOffset At);
+
+/// <summary>Everything a tenant may know about its job.</summary>
+/// <param name="Reason">Why the job is where it is, when that needs saying (waiting, failed, cancelled).</param>
+/// <param name="Attempts">Placements so far; 0 while first queued.</param>
+/// <param name="Assignments">The current attempt's replica slots; empty unless placed or running.</param>
+/// <param name="Progress">0 to 1.</param>
+[GenerateSerializer, Immutable, Alias("DePIN.JobDetails")]
+public sealed record JobDetails(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] string Tenant,
+    [property: Id(2)] JobSpec Spec,
+    [property: Id(3)] JobStatus Status,
+    [property: Id(4)] string? Reason,
+    [property: Id(5)] DateTimeOffset SubmittedAt,
+    [property: Id(6)] DateTimeOffset UpdatedAt,
+    [property: Id(7)] int Attempts,
+    [property: Id(8)] JobAssignment[] Assignments,
+    [property: Id(9)] double Progress,
+    [property: Id(10)] JobCheckpoint? Checkpoint);
+
+/// <summary>A row of a job listing.</summary>
+[GenerateSerializer, Immutable, Alias("DePIN.JobSummary")]
+public sealed record JobSummary(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] string Tenant,
+    [property: Id(2)] JobKind Kind,
+    [property: Id(3)] JobStatus Status,
+    [property: Id(4)] DateTimeOffset SubmittedAt,
+    [property: Id(5)] DateTimeOffset UpdatedAt);
+
+/// <summary>A change of a job's status, on stream <c>job-events</c> keyed by job id.</summary>
+[GenerateSerializer, Immutable, Alias("DePIN.JobEvent")]
+public sealed record JobEvent(
+    [property: Id(0)] string JobId,
+    [property: Id(1)] JobStatus Status,
+    [property: Id(2)] JobStatus? Previous,
+    [property: Id(3)] DateTimeOffset At,
+    [property: Id(4)] string? Reason);
+
+/// <summary>How a submission went.</summary>
+[GenerateSerializer, Alias("DePIN.SubmitOutcome")]
+public enum SubmitOutcome
+{
+    /// <summary>A new job.</summary>
+    Created,
+
+    /// <summary>The same tenant already submitted the same spec under this id: nothing changed.</summary>
+    AlreadySubmitted,
+
+    /// <summary>The id is taken by a different spec or another tenant: nothing changed.</summary>
+    Conflict,
+}
+
+/// <summary>The outcome of a submission, with the job as it now stands (null on conflict).</summary>
+[GenerateSerializer, Immutable, Alias("DePIN.SubmitResult")]
+public sealed record SubmitResult([property: Id(0)] SubmitOutcome Outcome, [property: Id(1)] JobDetails? Job);
+
+/// <summary>A page of a job listing: jobs after <paramref name="After"/> (a job id), in id order.</summary>
+[GenerateSerializer, Immutable, Alias("DePIN.JobQuery")]
+public sealed record JobQuery(
+    [property: Id(0)] JobStatus? Status,
+    [property: Id(1)] string? After,
+    [property: Id(2)] int Limit)
+{
+    public const int DefaultLimit = 100;
+    public const int MaxLimit = 1000;
+}

@@ -1,0 +1,138 @@
+using DePIN.Abstractions;
+using DePIN.Abstractions.Jobs;
+using Microsoft.Extensions.Logging;
+
+namespace DePIN.Grains.Jobs;
+
+[GenerateSerializer, Alias("DePIN.JobState")]
+public sealed class JobState
+{
+    [Id(0)] public string? Tenant { get; set; }
+    [Id(1)] public JobSpec? Spec { get; set; }
+    [Id(2)] public JobStatus Status { get; set; }
+    [Id(3)] public string? Reason { get; set; }
+    [Id(4)] public DateTimeOffset SubmittedAt { get; set; }
+    [Id(5)] public DateTimeOffset UpdatedAt { get; set; }
+    [Id(6)] public int Attempts { get; set; }
+    [Id(7)] public JobAssignment[] Assignments { get; set; } = [];
+    [Id(8)] public double Progress { get; set; }
+    [Id(9)] public JobCheckpoint? Checkpoint { get; set; }
+
+    public bool Exists => Tenant is not null && Spec is not null;
+}
+
+/// <summary>
+/// One job: its spec, lifecycle and (as the scheduler and agents act on it) assignments, progress and checkpoints.
+/// Every change is written before it is acknowledged or announced, and mirrored into the tenant's job index.
+/// </summary>
+public sealed partial class JobGrain(
+    [PersistentState("job", StorageNames.Jobs)] IPersistentState<JobState> state,
+    PlatformClock clock,
+    ILogger<JobGrain> logger)
+    : Grain, IJobGrain
+{
+    private JobState Job => state.State;
+
+    private string JobId => this.GetPrimaryKeyString();
+
+    public async Task<SubmitResult> Submit(string tenant, JobSpec spec)
+    {
+        if (!JobSpecRules.IsJobId(JobId))
+        {
+            throw new InvalidJobSpecException(new() { ["id"] = ["must be 1 to 128 letters, digits, '-', '_' or '.', starting with a letter or digit"] });
+        }
+
+        if (!TenantName.IsValid(tenant))
+        {
+            throw new ArgumentException($"'{tenant}' is not a tenant name.", nameof(tenant));
+        }
+
+        var errors = JobSpecRules.Check(spec);
+        if (errors.Count > 0)
+        {
+            throw new InvalidJobSpecException(errors);
+        }
+
+        if (Job.Exists)
+        {
+            if (Job.Tenant != tenant || Job.Spec != spec)
+            {
+                return new SubmitResult(SubmitOutcome.Conflict, null);
+            }
+
+            // A retry of a submission that may not have reached the index: make sure it did.
+            await Index();
+            return new SubmitResult(SubmitOutcome.AlreadySubmitted, Details());
+        }
+
+        var now = clock.UtcNow;
+        Job.Tenant = tenant;
+        Job.Spec = spec;
+        Job.Status = JobStatus.Queued;
+        Job.SubmittedAt = now;
+        Job.UpdatedAt = now;
+        await state.WriteStateAsync();
+        await Index();
+        await Announce(null);
+        LogSubmitted(JobId, tenant, spec.Kind, spec.Replicas);
+        return new SubmitResult(SubmitOutcome.Created, Details());
+    }
+
+    public ValueTask<JobDetails?> Get(string? tenant) => ValueTask.FromResult(Visible(tenant) ? Details() : null);
+
+    public async Task<JobDetails?> Cancel(string? tenant, string reason)
+    {
+        if (!Visible(tenant))
+        {
+            return null;
+        }
+
+        if (IsFinal(Job.Status))
+        {
+            return Details();
+        }
+
+        var previous = Job.Status;
+        Job.Status = JobStatus.Cancelled;
+        Job.Reason = reason;
+        Job.Assignments = [];
+        Job.UpdatedAt = clock.UtcNow;
+        await state.WriteStateAsync();
+        await Index();
+        await Announce(previous);
+        return Details();
+    }
+
+    /// <summary>Whether a job in this status will never change again.</summary>
+    public static bool IsFinal(JobStatus status) => status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;
+
+    private bool Visible(string? tenant) => Job.Exists && (tenant is null || tenant == Job.Tenant);
+
+    private JobDetails Details() => new(
+        JobId, Job.Tenant!, Job.Spec!, Job.Status, Job.Reason, Job.SubmittedAt, Job.UpdatedAt, Job.Attempts,
+        Job.Assignments, Job.Progress, Job.Checkpoint);
+
+    private Task Index() => GrainFactory.GetGrain<ITenantJobsGrain>(Job.Tenant!)
+        .Upsert(new JobSummary(JobId, Job.Tenant!, Job.Spec!.Kind, Job.Status, Job.SubmittedAt, Job.UpdatedAt));
+
+    private async Task Announce(JobStatus? previous)
+    {
+        // Events are notifications; the job's state, already written, is the record.
+        try
+        {
+            await this.GetStreamProvider(StreamNames.Provider)
+                .GetStream<JobEvent>(StreamId.Create(StreamNames.JobEvents, JobId))
+                .OnNextAsync(new JobEvent(JobId, Job.Status, previous, Job.UpdatedAt, Job.Reason));
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogEventLost(ex, JobId, Job.Status);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} submitted by {Tenant}: {Kind}, {Replicas} replica(s)")]
+    private partial void LogSubmitted(string jobId, string tenant, JobKind kind, int replicas);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The {Status} event of job {JobId} was not published")]
+    private partial void LogEventLost(Exception exception, string jobId, JobStatus status);
+}

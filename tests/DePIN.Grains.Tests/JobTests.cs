@@ -1,0 +1,110 @@
+using DePIN.Abstractions.Jobs;
+
+namespace DePIN.Grains.Tests;
+
+/// <summary>The job lifecycle through the SDK: idempotent submission, tenant isolation, cancellation, listing, events.</summary>
+public sealed class JobTests
+{
+    public static JobSpec Spec(int replicas = 2, int gpus = 1) => new(
+        JobKind.Batch,
+        new ReplicaResources(2, 4L << 30, gpus, 0),
+        replicas,
+        JobConstraints.None,
+        Priority: 10,
+        EstimatedSeconds: 600,
+        CheckpointSeconds: 60,
+        new VerificationPolicy(1, Adaptive: false),
+        MaxPricePerReplicaHour: 1.5m);
+
+    [Fact]
+    public async Task Submitting_the_same_id_twice_is_idempotent_and_a_different_spec_under_it_is_a_conflict()
+    {
+        await using var cluster = await NodeCluster.Start();
+        var sdk = cluster.Sdk;
+
+        var first = await sdk.SubmitJobAsync("acme", "train-1", Spec());
+        var again = await sdk.SubmitJobAsync("acme", "train-1", Spec());
+        var changed = await sdk.SubmitJobAsync("acme", "train-1", Spec(replicas: 3));
+        var stolen = await sdk.SubmitJobAsync("globex", "train-1", Spec());
+
+        Assert.Equal(SubmitOutcome.Created, first.Outcome);
+        Assert.Equal(JobStatus.Queued, first.Job!.Status);
+        Assert.Equal(SubmitOutcome.AlreadySubmitted, again.Outcome);
+        Assert.Equal(first.Job.SubmittedAt, again.Job!.SubmittedAt);
+        Assert.Equal((SubmitOutcome.Conflict, (JobDetails?)null), (changed.Outcome, changed.Job));
+        Assert.Equal((SubmitOutcome.Conflict, (JobDetails?)null), (stolen.Outcome, stolen.Job));
+        Assert.Equal(2, (await sdk.GetJobAsync("acme", "train-1"))!.Spec.Replicas);
+    }
+
+    [Fact]
+    public async Task A_tenant_sees_and_cancels_only_its_own_jobs()
+    {
+        await using var cluster = await NodeCluster.Start();
+        var sdk = cluster.Sdk;
+        await sdk.SubmitJobAsync("acme", "job-a", Spec());
+
+        Assert.Null(await sdk.GetJobAsync("globex", "job-a"));
+        Assert.Null(await sdk.CancelJobAsync("globex", "job-a", "not mine"));
+        Assert.Equal(JobStatus.Queued, (await sdk.GetJobAsync("acme", "job-a"))!.Status);
+        Assert.Empty(await sdk.ListJobsAsync("globex").ToListAsync());
+        await Assert.ThrowsAsync<KeyNotFoundException>(() => sdk.WatchJobAsync("globex", "job-a"));
+    }
+
+    [Fact]
+    public async Task Cancelling_ends_the_job_once_announces_it_and_later_cancels_change_nothing()
+    {
+        await using var cluster = await NodeCluster.Start();
+        var sdk = cluster.Sdk;
+        await sdk.SubmitJobAsync("acme", "job-c", Spec());
+        await using var watch = await sdk.WatchJobAsync("acme", "job-c");
+        await using var events = watch.GetAsyncEnumerator();
+
+        var cancelled = await sdk.CancelJobAsync("acme", "job-c", "no longer needed");
+        var again = await sdk.CancelJobAsync("acme", "job-c", "twice");
+
+        Assert.Equal(JobStatus.Cancelled, cancelled!.Status);
+        Assert.Equal("no longer needed", again!.Reason);
+        Assert.Equal(cancelled.UpdatedAt, again.UpdatedAt);
+        // The submission's own Queued event may still be on its way when the watch begins: read past it.
+        JobEvent? seen = null;
+        while (seen?.Status != JobStatus.Cancelled)
+        {
+            Assert.True(await events.MoveNextAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20)), "the watch ended");
+            seen = events.Current;
+        }
+
+        Assert.Equal((JobStatus.Queued, "no longer needed"), (seen.Previous, seen.Reason));
+    }
+
+    [Fact]
+    public async Task Jobs_list_by_tenant_and_state()
+    {
+        await using var cluster = await NodeCluster.Start();
+        var sdk = cluster.Sdk;
+        foreach (var id in new[] { "b", "a", "c" })
+        {
+            await sdk.SubmitJobAsync("acme", id, Spec());
+        }
+
+        await sdk.SubmitJobAsync("globex", "z", Spec());
+        await sdk.CancelJobAsync("acme", "b", "test");
+
+        Assert.Equal(["a", "b", "c"], await sdk.ListJobsAsync("acme").Select(j => j.JobId).ToListAsync());
+        Assert.Equal(["a", "c"], await sdk.ListJobsAsync("acme", JobStatus.Queued).Select(j => j.JobId).ToListAsync());
+        Assert.Equal(["b"], await sdk.ListJobsAsync("acme", JobStatus.Cancelled).Select(j => j.JobId).ToListAsync());
+        Assert.Equal(["z"], await sdk.ListJobsAsync("globex").Select(j => j.JobId).ToListAsync());
+    }
+
+    [Fact]
+    public async Task An_invalid_spec_is_refused_with_the_bad_fields_and_creates_nothing()
+    {
+        await using var cluster = await NodeCluster.Start();
+        var bad = Spec(replicas: 0) with { Resources = new ReplicaResources(0, 4L << 30, -1, 0), EstimatedSeconds = -5 };
+
+        var refused = await Assert.ThrowsAsync<InvalidJobSpecException>(() => cluster.Sdk.SubmitJobAsync("acme", "bad", bad));
+
+        Assert.Equal(["estimatedSeconds", "replicas", "resources.cpuCores", "resources.gpus"], refused.Errors.Keys.Order(StringComparer.Ordinal));
+        Assert.Null(await cluster.Sdk.GetJobAsync("acme", "bad"));
+        Assert.Empty(await cluster.Sdk.ListJobsAsync("acme").ToListAsync());
+    }
+}
