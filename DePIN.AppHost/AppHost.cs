@@ -13,9 +13,14 @@ var orleans = builder.AddOrleans("depin")
     .WithServiceId("depin")
     .WithClustering(new SiloConfiguredClustering());
 
+// Operators create tenants over HTTP with this key; the silos are given only its hash.
+var operatorKey = builder.Configuration["OperatorKey"] ?? "dev-operator-key";
+var operatorKeyHash = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(operatorKey)));
+
 var silo = builder.AddProject<Projects.DePIN_Silo>("silo")
     .WithReference(orleans)
     .WithReference(database)
+    .WithEnvironment("Api__OperatorKeySha256", operatorKeyHash)
     .WaitFor(postgres)
     .WithReplicas(2)
     .WithHttpHealthCheck("/health");

@@ -61,16 +61,20 @@ public sealed class DePINClient(IClusterClient client) : IDePINClient
             throw new ArgumentException($"'{jobId}' is not a job id.", nameof(jobId));
         }
 
-        return client.GetGrain<IJobGrain>(jobId).Submit(tenant, spec).WaitAsync(cancellationToken);
+        return Job(tenant, jobId).Submit(spec).WaitAsync(cancellationToken);
     }
 
     /// <inheritdoc />
     public async Task<JobDetails?> GetJobAsync(string tenant, string jobId, CancellationToken cancellationToken = default) =>
-        JobSpecRules.IsJobId(jobId) ? await client.GetGrain<IJobGrain>(jobId).Get(tenant).AsTask().WaitAsync(cancellationToken) : null;
+        IsJob(tenant, jobId) ? await Job(tenant, jobId).Get().AsTask().WaitAsync(cancellationToken) : null;
 
     /// <inheritdoc />
     public async Task<JobDetails?> CancelJobAsync(string tenant, string jobId, string reason, CancellationToken cancellationToken = default) =>
-        JobSpecRules.IsJobId(jobId) ? await client.GetGrain<IJobGrain>(jobId).Cancel(tenant, reason).WaitAsync(cancellationToken) : null;
+        IsJob(tenant, jobId) ? await Job(tenant, jobId).Cancel(reason).WaitAsync(cancellationToken) : null;
+
+    private static bool IsJob(string tenant, string jobId) => TenantName.IsValid(tenant) && JobSpecRules.IsJobId(jobId);
+
+    private IJobGrain Job(string tenant, string jobId) => client.GetGrain<IJobGrain>(JobKey.For(tenant, jobId));
 
     /// <inheritdoc />
     public async IAsyncEnumerable<JobSummary> ListJobsAsync(
@@ -99,7 +103,8 @@ public sealed class DePINClient(IClusterClient client) : IDePINClient
     public async Task<EventWatch<JobEvent>> WatchJobAsync(string tenant, string jobId, CancellationToken cancellationToken = default)
     {
         // Subscribe first, then check the job exists for this tenant, so no event between the two is missed.
-        var watch = await EventWatch<JobEvent>.Subscribe(client, StreamId.Create(StreamNames.JobEvents, jobId), _ => true, cancellationToken);
+        var watch = await EventWatch<JobEvent>.Subscribe(
+            client, StreamId.Create(StreamNames.JobEvents, JobKey.For(tenant, jobId)), _ => true, cancellationToken);
         if (await GetJobAsync(tenant, jobId, cancellationToken) is null)
         {
             await watch.DisposeAsync();

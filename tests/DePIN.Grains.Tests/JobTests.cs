@@ -25,15 +25,16 @@ public sealed class JobTests
         var first = await sdk.SubmitJobAsync("acme", "train-1", Spec());
         var again = await sdk.SubmitJobAsync("acme", "train-1", Spec());
         var changed = await sdk.SubmitJobAsync("acme", "train-1", Spec(replicas: 3));
-        var stolen = await sdk.SubmitJobAsync("globex", "train-1", Spec());
+        var otherTenant = await sdk.SubmitJobAsync("globex", "train-1", Spec(replicas: 5));
 
         Assert.Equal(SubmitOutcome.Created, first.Outcome);
         Assert.Equal(JobStatus.Queued, first.Job!.Status);
         Assert.Equal(SubmitOutcome.AlreadySubmitted, again.Outcome);
         Assert.Equal(first.Job.SubmittedAt, again.Job!.SubmittedAt);
         Assert.Equal((SubmitOutcome.Conflict, (JobDetails?)null), (changed.Outcome, changed.Job));
-        Assert.Equal((SubmitOutcome.Conflict, (JobDetails?)null), (stolen.Outcome, stolen.Job));
+        Assert.Equal(SubmitOutcome.Created, otherTenant.Outcome); // job ids are each tenant's own
         Assert.Equal(2, (await sdk.GetJobAsync("acme", "train-1"))!.Spec.Replicas);
+        Assert.Equal(5, (await sdk.GetJobAsync("globex", "train-1"))!.Spec.Replicas);
     }
 
     [Fact]

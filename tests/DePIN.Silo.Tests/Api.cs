@@ -19,7 +19,10 @@ public sealed class SiloOnPostgres(PostgresServer postgres) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         ConnectionString = await postgres.CreateDatabase();
-        Silo = await ServiceProcess.StartSilo(ConnectionString, ClusterId);
+        Silo = await ServiceProcess.StartSilo(ConnectionString, ClusterId, new Dictionary<string, string>
+        {
+            ["Api:OperatorKeySha256"] = DePIN.Testing.Http.OperatorKeySha256,
+        });
     }
 
     public ValueTask DisposeAsync() => Silo.DisposeAsync();

@@ -219,9 +219,5 @@ public sealed class ApiTests(SiloOnPostgres cluster) : IClassFixture<SiloOnPostg
         return node;
     }
 
-    private static async Task<string?> ProblemType(HttpResponseMessage response)
-    {
-        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return problem.RootElement.GetProperty("type").GetString();
-    }
+    private static Task<string?> ProblemType(HttpResponseMessage response) => DePIN.Testing.Http.ProblemType(response);
 }

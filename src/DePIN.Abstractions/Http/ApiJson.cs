@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
 using DePIN.Abstractions.Telemetry;
 
@@ -47,4 +48,11 @@ public static class ApiJson
 [JsonSerializable(typeof(NodeSummary[]))]
 [JsonSerializable(typeof(NodeEvent))]
 [JsonSerializable(typeof(TelemetryBatch))]
+[JsonSerializable(typeof(JobSpec))]
+[JsonSerializable(typeof(JobDetails))]
+[JsonSerializable(typeof(JobSummary[]))]
+[JsonSerializable(typeof(JobEvent))]
+[JsonSerializable(typeof(NewTenant))]
+[JsonSerializable(typeof(TenantCreated))]
+[JsonSerializable(typeof(CancelRequest))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -1,23 +1,36 @@
 namespace DePIN.Abstractions.Jobs;
 
 /// <summary>
-/// One job, keyed by the id its tenant chose: submitting the same id again is idempotent. Every call names the caller's
-/// tenant; a job of another tenant behaves exactly as a job that does not exist. A null tenant is an operator.
+/// One job, keyed <c>{tenant}/{job id}</c> (<see cref="JobKey"/>): job ids are the tenant's own, so submitting the same id
+/// again is idempotent, and no tenant can reach, or even detect, another tenant's job.
 /// </summary>
 [Alias("DePIN.IJobGrain")]
 public interface IJobGrain : IGrainWithStringKey
 {
     /// <summary>Creates the job, or reports what already holds the id. The spec must be valid (<see cref="JobSpecRules"/>).</summary>
     [Alias("Submit")]
-    Task<SubmitResult> Submit(string tenant, JobSpec spec);
+    Task<SubmitResult> Submit(JobSpec spec);
 
-    /// <summary>The job, or null when it does not exist for this tenant.</summary>
+    /// <summary>The job, or null when it was never submitted.</summary>
     [Alias("Get")]
-    ValueTask<JobDetails?> Get(string? tenant);
+    ValueTask<JobDetails?> Get();
 
-    /// <summary>Cancels the job unless it already ended; null when it does not exist for this tenant.</summary>
+    /// <summary>Cancels the job unless it already ended; null when it was never submitted.</summary>
     [Alias("Cancel")]
-    Task<JobDetails?> Cancel(string? tenant, string reason);
+    Task<JobDetails?> Cancel(string reason);
+}
+
+/// <summary>The grain key of a tenant's job.</summary>
+public static class JobKey
+{
+    public static string For(string tenant, string jobId) => $"{tenant}/{jobId}";
+
+    /// <summary>Splits a key made by <see cref="For"/>.</summary>
+    public static (string Tenant, string JobId) Parse(string key)
+    {
+        var slash = key.IndexOf('/', StringComparison.Ordinal);
+        return slash > 0 ? (key[..slash], key[(slash + 1)..]) : throw new ArgumentException($"'{key}' is not a job key.", nameof(key));
+    }
 }
 
 /// <summary>A tenant's jobs in compact form, for listings; key: tenant.</summary>

@@ -53,10 +53,10 @@ public enum SubmitOutcome
     /// <summary>A new job.</summary>
     Created,
 
-    /// <summary>The same tenant already submitted the same spec under this id: nothing changed.</summary>
+    /// <summary>The same spec was already submitted under this id: nothing changed.</summary>
     AlreadySubmitted,
 
-    /// <summary>The id is taken by a different spec or another tenant: nothing changed.</summary>
+    /// <summary>The id is taken by a different spec: nothing changed.</summary>
     Conflict,
 }
 

@@ -33,18 +33,21 @@ public sealed partial class JobGrain(
 {
     private JobState Job => state.State;
 
-    private string JobId => this.GetPrimaryKeyString();
+    private string JobId => JobKey.Parse(this.GetPrimaryKeyString()).JobId;
 
-    public async Task<SubmitResult> Submit(string tenant, JobSpec spec)
+    private string Tenant => JobKey.Parse(this.GetPrimaryKeyString()).Tenant;
+
+    public async Task<SubmitResult> Submit(JobSpec spec)
     {
         if (!JobSpecRules.IsJobId(JobId))
         {
             throw new InvalidJobSpecException(new() { ["id"] = ["must be 1 to 128 letters, digits, '-', '_' or '.', starting with a letter or digit"] });
         }
 
+        var tenant = Tenant;
         if (!TenantName.IsValid(tenant))
         {
-            throw new ArgumentException($"'{tenant}' is not a tenant name.", nameof(tenant));
+            throw new ArgumentException($"'{tenant}' is not a tenant name.");
         }
 
         var errors = JobSpecRules.Check(spec);
@@ -55,7 +58,7 @@ public sealed partial class JobGrain(
 
         if (Job.Exists)
         {
-            if (Job.Tenant != tenant || Job.Spec != spec)
+            if (Job.Spec != spec)
             {
                 return new SubmitResult(SubmitOutcome.Conflict, null);
             }
@@ -78,11 +81,11 @@ public sealed partial class JobGrain(
         return new SubmitResult(SubmitOutcome.Created, Details());
     }
 
-    public ValueTask<JobDetails?> Get(string? tenant) => ValueTask.FromResult(Visible(tenant) ? Details() : null);
+    public ValueTask<JobDetails?> Get() => ValueTask.FromResult(Job.Exists ? Details() : null);
 
-    public async Task<JobDetails?> Cancel(string? tenant, string reason)
+    public async Task<JobDetails?> Cancel(string reason)
     {
-        if (!Visible(tenant))
+        if (!Job.Exists)
         {
             return null;
         }
@@ -106,8 +109,6 @@ public sealed partial class JobGrain(
     /// <summary>Whether a job in this status will never change again.</summary>
     public static bool IsFinal(JobStatus status) => status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;
 
-    private bool Visible(string? tenant) => Job.Exists && (tenant is null || tenant == Job.Tenant);
-
     private JobDetails Details() => new(
         JobId, Job.Tenant!, Job.Spec!, Job.Status, Job.Reason, Job.SubmittedAt, Job.UpdatedAt, Job.Attempts,
         Job.Assignments, Job.Progress, Job.Checkpoint);
@@ -121,7 +122,7 @@ public sealed partial class JobGrain(
         try
         {
             await this.GetStreamProvider(StreamNames.Provider)
-                .GetStream<JobEvent>(StreamId.Create(StreamNames.JobEvents, JobId))
+                .GetStream<JobEvent>(StreamId.Create(StreamNames.JobEvents, this.GetPrimaryKeyString()))
                 .OnNextAsync(new JobEvent(JobId, Job.Status, previous, Job.UpdatedAt, Job.Reason));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

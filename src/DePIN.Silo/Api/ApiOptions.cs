@@ -13,4 +13,13 @@ public sealed class ApiOptions
 
     /// <summary>Largest registration body accepted, in bytes.</summary>
     public int MaxRegistrationBytes { get; set; } = 16 * 1024;
+
+    /// <summary>Largest job spec body accepted, in bytes.</summary>
+    public int MaxJobSpecBytes { get; set; } = 16 * 1024;
+
+    /// <summary>
+    /// Hex SHA-256 of the operator's API key. Operators create tenants and see every tenant's jobs; without this
+    /// setting nobody has the role.
+    /// </summary>
+    public string? OperatorKeySha256 { get; set; }
 }

@@ -72,19 +72,10 @@ public static class NodeEndpoints
             return Problems.Oversize(api.Value.MaxRegistrationBytes);
         }
 
-        NodeRegistration? registration;
-        try
-        {
-            registration = JsonSerializer.Deserialize<NodeRegistration>(body.Bytes, ApiJson.Options);
-        }
-        catch (JsonException ex)
-        {
-            return Problems.Malformed("registration", ex);
-        }
-
+        var (registration, problem) = JsonBody.Parse<NodeRegistration>(body, "registration");
         if (registration is null)
         {
-            return Problems.Malformed("registration", new Dictionary<string, string[]> { ["body"] = ["must be a JSON object"] });
+            return problem!;
         }
 
         var errors = Validation.Check(registration, clock.UtcNow, nodeOptions.Value.MaxClockSkew);

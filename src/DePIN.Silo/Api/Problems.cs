@@ -46,6 +46,23 @@ public static partial class Problems
         Problem(StatusCodes.Status409Conflict, "stale-registration", "A newer registration was already applied.",
             "The registration's timestamp is not after the one applied last.");
 
+    public static IResult Unauthenticated(string detail) =>
+        Problem(StatusCodes.Status401Unauthorized, "unauthenticated", "The request needs a valid API key.", detail);
+
+    public static IResult OperatorOnly() =>
+        Problem(StatusCodes.Status403Forbidden, "operator-only", "Only an operator may do this.",
+            "Use the operator's API key.");
+
+    public static IResult UnknownJob(string jobId) =>
+        Problem(StatusCodes.Status404NotFound, "unknown-job", "No such job.", $"There is no job '{jobId}'.");
+
+    public static IResult JobConflict(string jobId) =>
+        Problem(StatusCodes.Status409Conflict, "job-conflict", "The job id is taken.",
+            $"Job '{jobId}' already exists with a different spec; choose another id.");
+
+    public static IResult TenantExists(string name) =>
+        Problem(StatusCodes.Status409Conflict, "tenant-exists", "The tenant exists.", $"Tenant '{name}' already exists.");
+
     public static IResult Overloaded() =>
         Problem(StatusCodes.Status503ServiceUnavailable, "overloaded", "The platform is overloaded.",
             "Telemetry delivery to node grains is behind; retry shortly.");

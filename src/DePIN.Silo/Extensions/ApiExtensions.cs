@@ -30,6 +30,7 @@ public static class ApiExtensions
         app.UseExceptionHandler();
         app.MapOpenApi();
         app.MapNodeEndpoints();
+        app.MapJobEndpoints();
         return app;
     }
 }

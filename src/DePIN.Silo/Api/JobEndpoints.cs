@@ -1,0 +1,311 @@
+using System.Text.Json;
+using DePIN.Abstractions;
+using DePIN.Abstractions.Http;
+using DePIN.Abstractions.Jobs;
+using DePIN.Abstractions.Nodes;
+using DePIN.Silo.Tenancy;
+using Microsoft.Extensions.Options;
+using Orleans.Streams;
+
+namespace DePIN.Silo.Api;
+
+/// <summary>
+/// <c>/v1/jobs</c> for tenants (API key in <c>Authorization: Bearer</c>) and <c>/v1/tenants</c> for operators. A tenant's
+/// job ids are its own: another tenant's job answers 404 exactly as an unknown id does. Operators name the tenant with
+/// <c>?tenant=</c>.
+/// </summary>
+public static class JobEndpoints
+{
+    public static IEndpointRouteBuilder MapJobEndpoints(this IEndpointRouteBuilder app)
+    {
+        var jobs = app.MapGroup("/v1/jobs").WithTags("Jobs");
+
+        jobs.MapPut("/{id}", Submit)
+            .WithName("SubmitJob")
+            .WithSummary("Submits a job under an id the tenant chooses; the same spec again changes nothing.")
+            .Accepts<JobSpec>("application/json")
+            .Produces<JobDetails>(StatusCodes.Status201Created)
+            .Produces<JobDetails>(StatusCodes.Status200OK)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+
+        jobs.MapGet("/{id}", Get)
+            .WithName("GetJob")
+            .WithSummary("Returns one job.")
+            .Produces<JobDetails>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        jobs.MapGet("/", List)
+            .WithName("ListJobs")
+            .WithSummary("Lists the tenant's jobs by id, optionally in one state.")
+            .Produces<JobSummary[]>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized);
+
+        jobs.MapPost("/{id}/cancel", Cancel)
+            .WithName("CancelJob")
+            .WithSummary("Cancels a job unless it already ended.")
+            .Accepts<CancelRequest>("application/json")
+            .Produces<JobDetails>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        jobs.MapGet("/{id}/events", Watch)
+            .WithName("WatchJob")
+            .WithSummary("Streams the job's status changes as server-sent events (text/event-stream), one JSON JobEvent each.")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        app.MapPost("/v1/tenants", CreateTenant)
+            .WithTags("Tenants")
+            .WithName("CreateTenant")
+            .WithSummary("Creates a tenant and returns its API key, once; the platform keeps only the key's hash. Operators only.")
+            .Accepts<NewTenant>("application/json")
+            .Produces<TenantCreated>(StatusCodes.Status201Created)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        return app;
+    }
+
+    private static async Task<IResult> Submit(
+        string id, HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> api, CancellationToken cancellationToken)
+    {
+        var (caller, denied) = await Caller.Authenticate(request, grains, api.Value);
+        if (caller is null)
+        {
+            return denied!;
+        }
+
+        if (caller.IsOperator)
+        {
+            return Problems.Malformed("request", new Dictionary<string, string[]> { ["authorization"] = ["jobs are submitted with a tenant's key"] });
+        }
+
+        if (!JobSpecRules.IsJobId(id))
+        {
+            return Problems.Malformed("job id", new Dictionary<string, string[]> { ["id"] = ["must be 1 to 128 letters, digits, '-', '_' or '.', starting with a letter or digit"] });
+        }
+
+        var (spec, problem) = await JsonBody.Read<JobSpec>(request, api.Value.MaxJobSpecBytes, "job spec", cancellationToken);
+        if (spec is null)
+        {
+            return problem!;
+        }
+
+        var errors = JobSpecRules.Check(spec);
+        if (errors.Count == 0)
+        {
+            await CheckRegions(spec, grains, errors);
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Malformed("job spec", errors);
+        }
+
+        var result = await grains.GetGrain<IJobGrain>(JobKey.For(caller.Tenant!, id)).Submit(spec);
+        return result.Outcome switch
+        {
+            SubmitOutcome.Created => TypedResults.Created($"/v1/jobs/{id}", result.Job),
+            SubmitOutcome.AlreadySubmitted => TypedResults.Ok(result.Job),
+            _ => Problems.JobConflict(id),
+        };
+    }
+
+    private static async Task<IResult> Get(string id, string? tenant, HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> api)
+    {
+        var (owner, problem) = await Owner(request, grains, api.Value, tenant);
+        if (owner is null)
+        {
+            return problem!;
+        }
+
+        var job = JobSpecRules.IsJobId(id) ? await grains.GetGrain<IJobGrain>(JobKey.For(owner, id)).Get() : null;
+        return job is null ? Problems.UnknownJob(id) : TypedResults.Ok(job);
+    }
+
+    private static async Task<IResult> List(
+        HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> api,
+        string? tenant = null, string? state = null, string? after = null, int? limit = null)
+    {
+        var (owner, problem) = await Owner(request, grains, api.Value, tenant);
+        if (owner is null)
+        {
+            return problem!;
+        }
+
+        var errors = new Dictionary<string, string[]>();
+        JobStatus? wanted = null;
+        if (state is not null)
+        {
+            if (state.Length > 0 && char.IsLetter(state[0]) && Enum.TryParse<JobStatus>(state, ignoreCase: true, out var parsed))
+            {
+                wanted = parsed;
+            }
+            else
+            {
+                errors["state"] = [$"must be one of {string.Join(", ", Enum.GetNames<JobStatus>().Select(n => n.ToLowerInvariant()))}"];
+            }
+        }
+
+        if (limit is < 1 or > JobQuery.MaxLimit)
+        {
+            errors["limit"] = [$"must be between 1 and {JobQuery.MaxLimit}"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Malformed("query", errors);
+        }
+
+        return TypedResults.Ok(await grains.GetGrain<ITenantJobsGrain>(owner).List(new JobQuery(wanted, after, limit ?? JobQuery.DefaultLimit)));
+    }
+
+    private static async Task<IResult> Cancel(
+        string id, string? tenant, HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> api, CancellationToken cancellationToken)
+    {
+        var (owner, problem) = await Owner(request, grains, api.Value, tenant);
+        if (owner is null)
+        {
+            return problem!;
+        }
+
+        var reason = "cancelled by the tenant";
+        if (request.ContentLength is > 0)
+        {
+            var (body, bad) = await JsonBody.Read<CancelRequest>(request, 4096, "cancel request", cancellationToken);
+            if (body is null)
+            {
+                return bad!;
+            }
+
+            reason = body.Reason is { Length: > 0 and <= 512 } given ? given : reason;
+        }
+
+        var job = JobSpecRules.IsJobId(id) ? await grains.GetGrain<IJobGrain>(JobKey.For(owner, id)).Cancel(reason) : null;
+        return job is null ? Problems.UnknownJob(id) : TypedResults.Ok(job);
+    }
+
+    private static async Task Watch(
+        string id, string? tenant, HttpContext context, IClusterClient cluster, IOptions<ApiOptions> api, CancellationToken cancellationToken)
+    {
+        var (owner, problem) = await Owner(context.Request, cluster, api.Value, tenant);
+        var job = owner is not null && JobSpecRules.IsJobId(id) ? cluster.GetGrain<IJobGrain>(JobKey.For(owner, id)) : null;
+        var stream = job is null ? null : cluster.GetStreamProvider(StreamNames.Provider)
+            .GetStream<JobEvent>(StreamId.Create(StreamNames.JobEvents, JobKey.For(owner!, id)));
+        var events = System.Threading.Channels.Channel.CreateUnbounded<JobEvent>();
+        StreamSubscriptionHandle<JobEvent>? subscription = null;
+        try
+        {
+            // Subscribe before looking the job up, so nothing between the two is missed.
+            if (stream is not null)
+            {
+                subscription = await stream.SubscribeAsync((e, _) => events.Writer.WriteAsync(e).AsTask());
+            }
+
+            if (owner is null || job is null || await job.Get() is not { } current)
+            {
+                await (problem ?? Problems.UnknownJob(id)).ExecuteAsync(context);
+                return;
+            }
+
+            context.Response.ContentType = "text/event-stream";
+            context.Response.Headers.CacheControl = "no-cache";
+            await Send(context, new JobEvent(id, current.Status, null, current.UpdatedAt, current.Reason), cancellationToken);
+            await foreach (var e in events.Reader.ReadAllAsync(cancellationToken))
+            {
+                await Send(context, e, cancellationToken);
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The client went away.
+        }
+        finally
+        {
+            if (subscription is not null)
+            {
+                await subscription.UnsubscribeAsync();
+            }
+        }
+    }
+
+    private static async Task Send(HttpContext context, JobEvent e, CancellationToken cancellationToken)
+    {
+        await context.Response.WriteAsync($"event: {e.Status.ToString().ToLowerInvariant()}\ndata: {JsonSerializer.Serialize(e, ApiJson.Options)}\n\n", cancellationToken);
+        await context.Response.Body.FlushAsync(cancellationToken);
+    }
+
+    private static async Task<IResult> CreateTenant(HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> api, CancellationToken cancellationToken)
+    {
+        var (caller, denied) = await Caller.Authenticate(request, grains, api.Value);
+        if (caller is null)
+        {
+            return denied!;
+        }
+
+        if (!caller.IsOperator)
+        {
+            return Problems.OperatorOnly();
+        }
+
+        var (body, problem) = await JsonBody.Read<NewTenant>(request, 4096, "tenant", cancellationToken);
+        if (body is null)
+        {
+            return problem!;
+        }
+
+        if (!TenantName.IsValid(body.Name))
+        {
+            return Problems.Malformed("tenant", new Dictionary<string, string[]> { ["name"] = ["must be 1 to 64 lower-case letters, digits or '-', starting with a letter or digit"] });
+        }
+
+        var (key, hash) = ApiKeys.Generate(body.Name);
+        return await grains.GetGrain<ITenantGrain>(body.Name).Create(hash)
+            ? TypedResults.Created($"/v1/tenants/{body.Name}", new TenantCreated(body.Name, key))
+            : Problems.TenantExists(body.Name);
+    }
+
+    /// <summary>The tenant whose jobs the caller addresses: its own, or for an operator the one in <c>?tenant=</c>.</summary>
+    private static async Task<(string? Tenant, IResult? Problem)> Owner(HttpRequest request, IGrainFactory grains, ApiOptions api, string? tenant)
+    {
+        var (caller, denied) = await Caller.Authenticate(request, grains, api);
+        if (caller is null)
+        {
+            return (null, denied);
+        }
+
+        if (!caller.IsOperator)
+        {
+            return (caller.Tenant, null);
+        }
+
+        return TenantName.IsValid(tenant)
+            ? (tenant, null)
+            : (null, Problems.Malformed("query", new Dictionary<string, string[]> { ["tenant"] = ["operators name the tenant whose jobs they mean"] }));
+    }
+
+    /// <summary>Regions in constraints must be ones the platform knows: a typo would otherwise wait forever.</summary>
+    private static async Task CheckRegions(JobSpec spec, IGrainFactory grains, Dictionary<string, string[]> errors)
+    {
+        if (spec.Constraints.Regions.Length == 0)
+        {
+            return;
+        }
+
+        var known = (await grains.GetGrain<IRegionCatalogGrain>(0).GetRegions()).ToHashSet(StringComparer.Ordinal);
+        for (var i = 0; i < spec.Constraints.Regions.Length; i++)
+        {
+            if (!known.Contains(spec.Constraints.Regions[i]))
+            {
+                errors[$"constraints.regions[{i}]"] = [$"'{spec.Constraints.Regions[i]}' is not a region any node has registered in"];
+            }
+        }
+    }
+}
