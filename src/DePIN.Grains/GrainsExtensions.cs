@@ -1,5 +1,6 @@
 using DePIN.Abstractions;
 using DePIN.Grains.Diagnostics;
+using DePIN.Grains.Jobs;
 using DePIN.Grains.Nodes;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -24,6 +25,11 @@ public static class GrainsExtensions
             .Bind(configuration.GetSection(NodeOptions.Section))
             .Validate(o => o.CheckpointInterval > TimeSpan.Zero && o.MaxBatchAge > TimeSpan.Zero && Validates(o),
                 "Nodes: TelemetryInterval, CheckpointInterval and MaxBatchAge must be positive, SuspectAfterIntervals at least 1 and OfflineAfterIntervals above it.")
+            .ValidateOnStart();
+        services.AddOptions<SchedulerOptions>()
+            .Bind(configuration.GetSection(SchedulerOptions.Section))
+            .Validate(o => o.Policy is "predictive" or "least_loaded" or "first_fit" or "random" && o.PassInterval > TimeSpan.Zero,
+                "Scheduler: Policy must be predictive, least_loaded, first_fit or random, and PassInterval positive.")
             .ValidateOnStart();
         services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
 

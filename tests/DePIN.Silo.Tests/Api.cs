@@ -22,6 +22,8 @@ public sealed class SiloOnPostgres(PostgresServer postgres) : IAsyncLifetime
         Silo = await ServiceProcess.StartSilo(ConnectionString, ClusterId, new Dictionary<string, string>
         {
             ["Api:OperatorKeySha256"] = DePIN.Testing.Http.OperatorKeySha256,
+            ["Scheduler:PassInterval"] = "00:00:00.2",
+            ["Scheduler:DirectoryRefresh"] = "00:00:00.2",
         });
     }
 

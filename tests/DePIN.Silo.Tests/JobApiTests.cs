@@ -11,6 +11,8 @@ namespace DePIN.Silo.Tests;
 /// <summary>Jobs and tenancy over HTTP against a real silo on PostgreSQL.</summary>
 public sealed class JobApiTests(SiloOnPostgres cluster) : IClassFixture<SiloOnPostgres>
 {
+    private readonly JobApi _jobs = new(cluster.Http);
+
     private HttpClient Api => cluster.Http;
 
     [Fact]
@@ -145,49 +147,26 @@ public sealed class JobApiTests(SiloOnPostgres cluster) : IClassFixture<SiloOnPo
         Assert.Equal((JobStatus.Queued, "done watching"), (next.Previous, next.Reason));
     }
 
-    private static JobSpec Spec(int replicas = 2) => new(
-        JobKind.Batch, new ReplicaResources(2, 4L << 30, 0, 0), replicas, JobConstraints.None, 10, 600, 60,
-        new VerificationPolicy(1, false), 1.5m);
+    private static JobSpec Spec(int replicas = 2) => JobApi.Spec(replicas);
 
-    private static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..30];
+    private static string Unique(string prefix) => JobApi.Unique(prefix);
 
-    private async Task<string> NewTenant(string? name = null)
-    {
-        using var response = await Send(HttpMethod.Post, "/v1/tenants", Http.OperatorKey, new NewTenant(name ?? Unique("t")));
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<TenantCreated>(ApiJson.Options))!.ApiKey;
-    }
+    private static Task<string[]> Fields(HttpResponseMessage response) => JobApi.Fields(response);
 
-    private Task<HttpResponseMessage> Send<T>(HttpMethod method, string path, string? key, T body) =>
-        SendRaw(method, path, key, JsonSerializer.SerializeToUtf8Bytes(body, ApiJson.Options));
+    private Task<string> NewTenant(string? name = null) => _jobs.NewTenant(name);
 
-    private Task<HttpResponseMessage> Send(HttpMethod method, string path, string? key) =>
-        Api.SendAsync(new HttpRequestMessage(method, path).WithKey(key));
+    private Task<HttpResponseMessage> Send<T>(HttpMethod method, string path, string? key, T body) => _jobs.Send(method, path, key, body);
 
-    private Task<HttpResponseMessage> SendRaw(HttpMethod method, string path, string? key, byte[] body)
-    {
-        var content = new ByteArrayContent(body);
-        content.Headers.ContentType = new("application/json");
-        return Api.SendAsync(new HttpRequestMessage(method, path) { Content = content }.WithKey(key));
-    }
+    private Task<HttpResponseMessage> Send(HttpMethod method, string path, string? key) => _jobs.Send(method, path, key);
 
-    private async Task<T> Get<T>(string path, string key)
-    {
-        using var response = await Send(HttpMethod.Get, path, key);
-        response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<T>(ApiJson.Options))!;
-    }
+    private Task<HttpResponseMessage> SendRaw(HttpMethod method, string path, string? key, byte[] body) => _jobs.SendRaw(method, path, key, body);
+
+    private Task<T> Get<T>(string path, string key) => _jobs.Get<T>(path, key);
 
     private static async Task<(JobStatus, string?)> Status(HttpResponseMessage response)
     {
         var job = await response.Content.ReadFromJsonAsync<JobDetails>(ApiJson.Options);
         return (job!.Status, job.Reason);
-    }
-
-    private static async Task<string[]> Fields(HttpResponseMessage response)
-    {
-        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
-        return [.. problem.RootElement.GetProperty("errors").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal)];
     }
 
     private static async Task<JobEvent> NextEvent(StreamReader reader)

@@ -1,3 +1,5 @@
+using Orleans.Concurrency;
+
 namespace DePIN.Abstractions.Jobs;
 
 /// <summary>
@@ -18,6 +20,13 @@ public interface IJobGrain : IGrainWithStringKey
     /// <summary>Cancels the job unless it already ended; null when it was never submitted.</summary>
     [Alias("Cancel")]
     Task<JobDetails?> Cancel(string reason);
+
+    /// <summary>
+    /// The scheduler reserved nodes for an attempt. False when the job no longer wants them (it was cancelled), and
+    /// the scheduler frees them. Interleaves, so the scheduler is never kept waiting by a job that is calling it.
+    /// </summary>
+    [Alias("Placed"), AlwaysInterleave]
+    Task<bool> Placed(int attempt, JobAssignment[] assignments);
 }
 
 /// <summary>The grain key of a tenant's job.</summary>

@@ -44,9 +44,10 @@ public static class PlacementFilter
 
     /// <summary>
     /// Why no placement of the request can ever exist on these nodes even with all of them empty and up, or null
-    /// when one can. A job with a reason is unschedulable: waiting will not help.
+    /// when one can; with the request field at fault (<c>resources</c> or <c>replicas</c>). A job with a reason is
+    /// unschedulable: waiting will not help.
     /// </summary>
-    public static string? Impossible(PlacementRequest request, IEnumerable<NodeCandidate> nodes)
+    public static (string Field, string Reason)? Impossible(PlacementRequest request, IEnumerable<NodeCandidate> nodes)
     {
         var eligible = 0;
         long slots = 0;
@@ -61,14 +62,14 @@ public static class PlacementFilter
 
         if (eligible == 0)
         {
-            return "No registered node satisfies the replica's resources and constraints " +
-                   $"({Describe(request)}).";
+            return ("resources", "No registered node satisfies the replica's resources and constraints " +
+                   $"({Describe(request)}).");
         }
 
         if (slots < request.Replicas)
         {
-            return $"The gang needs {request.Replicas} replicas at once, but the eligible nodes can hold at most {slots} " +
-                   $"({Describe(request)}{(request.DistinctNodes ? ", one per node" : "")}).";
+            return ("replicas", $"The gang needs {request.Replicas} replicas at once, but the eligible nodes can hold at most {slots} " +
+                   $"({Describe(request)}{(request.DistinctNodes ? ", one per node" : "")}).");
         }
 
         return null;

@@ -20,7 +20,8 @@ public static class RejectReasons
 /// <summary>
 /// The <c>DePIN</c> meter. Prometheus names, as the OpenTelemetry exporter writes them:
 /// <c>depin_nodes{status}</c>, <c>depin_telemetry_batches_total</c>, <c>depin_telemetry_rejected_total{reason}</c>,
-/// <c>depin_telemetry_lag_seconds</c>, <c>depin_jobs{state}</c>.
+/// <c>depin_telemetry_lag_seconds</c>, <c>depin_jobs{state}</c>, <c>depin_placements_total{policy,outcome}</c>,
+/// <c>depin_placement_latency_seconds</c>.
 /// </summary>
 public sealed class DePINMetrics
 {
@@ -29,6 +30,8 @@ public sealed class DePINMetrics
     private readonly Counter<long> _batches;
     private readonly Counter<long> _rejected;
     private readonly Histogram<double> _lag;
+    private readonly Counter<long> _placements;
+    private readonly Histogram<double> _placementLatency;
     private readonly CountsByStatus<NodeStatus> _nodes = new("status");
     private readonly CountsByStatus<JobStatus> _jobs = new("state");
 
@@ -43,6 +46,13 @@ public sealed class DePINMetrics
             {
                 HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
             });
+        _placements = meter.CreateCounter<long>("depin.placements", description: "Placement decisions, by policy and outcome (placed, waiting).");
+        _placementLatency = meter.CreateHistogram(
+            "depin.placement.latency", unit: "s", description: "Time a policy takes to decide one placement.",
+            advice: new InstrumentAdvice<double>
+            {
+                HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+            });
         meter.CreateObservableGauge("depin.nodes", _nodes.Observe,
             description: "Nodes by status, as kept by the directory shards this silo hosts; sum over silos for the fleet.");
         meter.CreateObservableGauge("depin.jobs", _jobs.Observe,
@@ -54,6 +64,12 @@ public sealed class DePINMetrics
     public void BatchRejected(string reason) => _rejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void RecordLag(TimeSpan lag) => _lag.Record(Math.Max(0, lag.TotalSeconds));
+
+    public void PlacementDecided(string policy, string outcome, TimeSpan latency)
+    {
+        _placements.Add(1, new KeyValuePair<string, object?>("policy", policy), new KeyValuePair<string, object?>("outcome", outcome));
+        _placementLatency.Record(latency.TotalSeconds);
+    }
 
     /// <summary>A directory shard hosted here reports its counts per status (indexed by <see cref="NodeStatus"/>).</summary>
     public void ReportNodeCounts(string shard, long[] countsByStatus) => _nodes.Report(shard, countsByStatus);

@@ -24,8 +24,7 @@ public sealed class NodeDirectoryGrain(
 {
     // A durable reminder brings the shard back after its silo dies, so depin_nodes keeps counting it.
     private const string KeepActiveReminder = "keep-active";
-    private Task _writing = Task.CompletedTask;
-    private Task? _queued;
+    private readonly GroupCommit _commit = new(state.WriteStateAsync);
 
     private Dictionary<string, NodeSummary> Nodes => state.State.Nodes;
 
@@ -38,7 +37,7 @@ public sealed class NodeDirectoryGrain(
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         metrics.ForgetNodeCounts(this.GetPrimaryKeyString());
-        return _queued ?? Task.CompletedTask;
+        return _commit.Pending;
     }
 
     public Task Upsert(NodeSummary summary)
@@ -82,26 +81,7 @@ public sealed class NodeDirectoryGrain(
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask;
 
-    // Every change joins the next write; a write starts once the previous one finished.
-    private Task Persist() => _queued ??= WriteAfter(_writing);
-
-    private async Task WriteAfter(Task previous)
-    {
-        await Task.Yield(); // let this turn's callers join the same write
-        try
-        {
-            await previous;
-        }
-        catch
-        {
-            // The earlier write's callers saw its failure; this write retries their changes too.
-        }
-
-        _queued = null;
-        var write = state.WriteStateAsync();
-        _writing = write;
-        await write;
-    }
+    private Task Persist() => _commit.Persist();
 
     private void ReportCounts()
     {

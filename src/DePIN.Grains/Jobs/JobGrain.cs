@@ -63,8 +63,13 @@ public sealed partial class JobGrain(
                 return new SubmitResult(SubmitOutcome.Conflict, null);
             }
 
-            // A retry of a submission that may not have reached the index: make sure it did.
+            // A retry of a submission that may not have reached the index or the queue: make sure it did.
             await Index();
+            if (Job.Status == JobStatus.Queued)
+            {
+                await Scheduler.Enqueue(this.GetPrimaryKeyString(), spec, Job.SubmittedAt);
+            }
+
             return new SubmitResult(SubmitOutcome.AlreadySubmitted, Details());
         }
 
@@ -76,6 +81,7 @@ public sealed partial class JobGrain(
         Job.UpdatedAt = now;
         await state.WriteStateAsync();
         await Index();
+        await Scheduler.Enqueue(this.GetPrimaryKeyString(), spec, now);
         await Announce(null);
         LogSubmitted(JobId, tenant, spec.Kind, spec.Replicas);
         return new SubmitResult(SubmitOutcome.Created, Details());
@@ -102,9 +108,32 @@ public sealed partial class JobGrain(
         Job.UpdatedAt = clock.UtcNow;
         await state.WriteStateAsync();
         await Index();
+        await Scheduler.Release(this.GetPrimaryKeyString());
         await Announce(previous);
         return Details();
     }
+
+    public async Task<bool> Placed(int attempt, JobAssignment[] assignments)
+    {
+        // Runs interleaved: decide and change state before the first await.
+        if (!Job.Exists || Job.Status != JobStatus.Queued)
+        {
+            return false;
+        }
+
+        var previous = Job.Status;
+        Job.Status = JobStatus.Placed;
+        Job.Reason = null;
+        Job.Attempts = attempt;
+        Job.Assignments = assignments;
+        Job.UpdatedAt = clock.UtcNow;
+        await state.WriteStateAsync();
+        await Index();
+        await Announce(previous);
+        return true;
+    }
+
+    private ISchedulerGrain Scheduler => GrainFactory.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key);
 
     /// <summary>Whether a job in this status will never change again.</summary>
     public static bool IsFinal(JobStatus status) => status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;

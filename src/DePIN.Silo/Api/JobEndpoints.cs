@@ -104,6 +104,12 @@ public static class JobEndpoints
             await CheckRegions(spec, grains, errors);
         }
 
+        if (errors.Count == 0)
+        {
+            // A gang no placement could ever hold would wait forever: refuse it now, naming the field at fault.
+            errors = await grains.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key).Impossible(spec);
+        }
+
         if (errors.Count > 0)
         {
             return Problems.Malformed("job spec", errors);

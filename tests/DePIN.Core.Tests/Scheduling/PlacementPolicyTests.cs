@@ -129,9 +129,15 @@ public sealed class PlacementPolicyTests
         var nodes = new[] { Node("a", gpus: 2), Node("b", gpus: 2), Node("down", gpus: 2) };
 
         Assert.Null(PlacementFilter.Impossible(Request(replicas: 6), nodes));
-        Assert.Contains("at most 6", PlacementFilter.Impossible(Request(replicas: 7), nodes), StringComparison.Ordinal);
-        Assert.Contains("at most 3", PlacementFilter.Impossible(Request(replicas: 4) with { DistinctNodes = true }, nodes), StringComparison.Ordinal);
-        Assert.Contains("No registered node", PlacementFilter.Impossible(Request(replicas: 1) with { PerReplica = OneGpu with { Gpus = 3 } }, nodes), StringComparison.Ordinal);
+        var tooMany = PlacementFilter.Impossible(Request(replicas: 7), nodes);
+        var tooManyDistinct = PlacementFilter.Impossible(Request(replicas: 4) with { DistinctNodes = true }, nodes);
+        var tooBig = PlacementFilter.Impossible(Request(replicas: 1) with { PerReplica = OneGpu with { Gpus = 3 } }, nodes);
+
+        Assert.Equal("replicas", tooMany?.Field);
+        Assert.Contains("at most 6", tooMany?.Reason, StringComparison.Ordinal);
+        Assert.Contains("at most 3", tooManyDistinct?.Reason, StringComparison.Ordinal);
+        Assert.Equal("resources", tooBig?.Field);
+        Assert.Contains("No registered node", tooBig?.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

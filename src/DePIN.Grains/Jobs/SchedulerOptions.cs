@@ -1,0 +1,16 @@
+namespace DePIN.Grains.Jobs;
+
+/// <summary>Scheduler settings; configuration section <c>Scheduler</c>.</summary>
+public sealed class SchedulerOptions
+{
+    public const string Section = "Scheduler";
+
+    /// <summary><c>predictive</c> (default), <c>least_loaded</c>, <c>first_fit</c> or <c>random</c>.</summary>
+    public string Policy { get; set; } = "predictive";
+
+    /// <summary>How often queued jobs are tried again.</summary>
+    public TimeSpan PassInterval { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How old the scheduler's copy of the directory may grow before a pass re-reads it.</summary>
+    public TimeSpan DirectoryRefresh { get; set; } = TimeSpan.FromSeconds(5);
+}

@@ -1,0 +1,52 @@
+using System.Net.Http.Json;
+using System.Text.Json;
+using DePIN.Abstractions.Http;
+using DePIN.Abstractions.Jobs;
+using DePIN.Testing;
+
+namespace DePIN.Silo.Tests;
+
+/// <summary>Calls on <c>/v1/jobs</c> and <c>/v1/tenants</c> with an API key, for the job tests.</summary>
+public sealed class JobApi(HttpClient http)
+{
+    public static JobSpec Spec(int replicas = 2, int cpuCores = 2, int gpus = 0) => new(
+        JobKind.Batch, new ReplicaResources(cpuCores, 4L << 30, gpus, 0), replicas, JobConstraints.None, 10, 600, 60,
+        new VerificationPolicy(1, false), 1.5m);
+
+    public static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..30];
+
+    /// <summary>Creates a tenant as the operator; returns its API key.</summary>
+    public async Task<string> NewTenant(string? name = null)
+    {
+        using var response = await Send(HttpMethod.Post, "/v1/tenants", Http.OperatorKey, new NewTenant(name ?? Unique("t")));
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<TenantCreated>(ApiJson.Options))!.ApiKey;
+    }
+
+    public Task<HttpResponseMessage> Send<T>(HttpMethod method, string path, string? key, T body) =>
+        SendRaw(method, path, key, JsonSerializer.SerializeToUtf8Bytes(body, ApiJson.Options));
+
+    public Task<HttpResponseMessage> Send(HttpMethod method, string path, string? key) =>
+        http.SendAsync(new HttpRequestMessage(method, path).WithKey(key));
+
+    public Task<HttpResponseMessage> SendRaw(HttpMethod method, string path, string? key, byte[] body)
+    {
+        var content = new ByteArrayContent(body);
+        content.Headers.ContentType = new("application/json");
+        return http.SendAsync(new HttpRequestMessage(method, path) { Content = content }.WithKey(key));
+    }
+
+    public async Task<T> Get<T>(string path, string key)
+    {
+        using var response = await Send(HttpMethod.Get, path, key);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<T>(ApiJson.Options))!;
+    }
+
+    /// <summary>The field names of a validation problem, sorted.</summary>
+    public static async Task<string[]> Fields(HttpResponseMessage response)
+    {
+        using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
+        return [.. problem.RootElement.GetProperty("errors").EnumerateObject().Select(p => p.Name).Order(StringComparer.Ordinal)];
+    }
+}
