@@ -16,6 +16,7 @@ public static class BenchCommand
     private const string Usage = """
         usage: DePIN.Bench ingest [--nodes 1000] [--seconds 30] [--connections 64] [--postgres CONNECTION_STRING]
                DePIN.Bench crypto [--iterations 20000]
+               DePIN.Bench placement [--nodes 10000] [--seconds 20] [--concurrency 32]
                DePIN.Bench schedule-sim [--nodes 2000] [--days 7] [--seed 1] [--load 0.75] [--warmup-days 3]
         """;
 
@@ -38,6 +39,10 @@ public static class BenchCommand
                     Connections: options.Int("connections", 64),
                     Postgres: options.String("postgres")), Console.Error),
                 "crypto" => CryptoScenario.Prepare(options.Int("iterations", 20_000)),
+                "placement" => PlacementScenario.Prepare(new PlacementSettings(
+                    Nodes: options.Int("nodes", 10_000),
+                    Seconds: options.Int("seconds", 20),
+                    Concurrency: options.Int("concurrency", 32)), Console.Error),
                 "schedule-sim" => ScheduleSimScenario.Prepare(new ScheduleSimSettings(
                     Nodes: options.Int("nodes", 2000),
                     Days: options.Int("days", 7),

@@ -1,9 +1,7 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using DePIN.Abstractions.Nodes;
-using DePIN.Silo.Extensions;
 
 namespace DePIN.Bench.Ingest;
 
@@ -22,26 +20,10 @@ public static class IngestScenario
 
     private static async Task<JsonObject> Run(IngestSettings settings, TextWriter progress)
     {
-        var port = FreePort();
+        var (silo, port) = await BenchSilo.Start(settings.Postgres);
+        await using var _ = silo;
         var url = new Uri($"http://127.0.0.1:{port}");
-        List<string> args =
-        [
-            "--urls", url.ToString(),
-            "--Logging:LogLevel:Default", "Warning",
-            // In-memory storage goes away before the grains at shutdown; their last checkpoint does not matter here.
-            "--Logging:LogLevel:Orleans.Storage", "None",
-            "--Logging:LogLevel:DePIN.Grains.Nodes.NodeGrain", "Error",
-            "--Orleans:Endpoints:SiloPort", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--Orleans:Endpoints:GatewayPort", FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ];
-        if (settings.Postgres is not null)
-        {
-            args.AddRange(["--ConnectionStrings:depin", settings.Postgres]);
-        }
-
-        await using var silo = SiloHost.Create(WebApplication.CreateBuilder([.. args]));
-        await silo.StartAsync();
-        using var meter = new IngestMeter();
+        using var meter = new GrainMeter("depin.telemetry.batches", "depin.telemetry.lag");
         using var http = new HttpClient(new SocketsHttpHandler
         {
             MaxConnectionsPerServer = settings.Connections,
@@ -65,10 +47,10 @@ public static class IngestScenario
         var window = await load.Run(TimeSpan.FromSeconds(settings.Seconds));
         var ingest = meter.Stop();
         process.Refresh();
-        var cpuPerBatch = (process.TotalProcessorTime - cpuBefore).TotalMicroseconds / Math.Max(1, ingest.Batches);
+        var cpuPerBatch = (process.TotalProcessorTime - cpuBefore).TotalMicroseconds / Math.Max(1, ingest.Count);
         var seconds = window.Elapsed.TotalSeconds;
-        var batchesPerSecond = ingest.Batches / seconds;
-        progress.WriteLine($"ingest: {window.Accepted} accepted over HTTP, {window.Refused} refused, {ingest.Batches} applied by grains in {seconds:0.0} s");
+        var batchesPerSecond = ingest.Count / seconds;
+        progress.WriteLine($"ingest: {window.Accepted} accepted over HTTP, {window.Refused} refused, {ingest.Count} applied by grains in {seconds:0.0} s");
 
         var grains = silo.Services.GetRequiredService<IGrainFactory>();
         var baseline = await GrainCalls(grains, nodes, settings.Connections, TimeSpan.FromSeconds(Math.Min(10, settings.Seconds)));
@@ -80,8 +62,8 @@ public static class IngestScenario
             ["scenario"] = "ingest",
             ["nodes"] = settings.Nodes,
             ["telemetry_batches_per_s"] = Math.Round(batchesPerSecond, 1),
-            ["p50_lag_ms"] = Math.Round(ingest.LagMilliseconds(50), 2),
-            ["p99_lag_ms"] = Math.Round(ingest.LagMilliseconds(99), 2),
+            ["p50_lag_ms"] = Math.Round(ingest.Milliseconds(50), 2),
+            ["p99_lag_ms"] = Math.Round(ingest.Milliseconds(99), 2),
             ["grain_calls_per_s"] = Math.Round(baseline, 1),
             ["ratio"] = Math.Round(batchesPerSecond / baseline, 4),
             ["http_accepted_per_s"] = Math.Round(window.Accepted / seconds, 1),
@@ -111,12 +93,5 @@ public static class IngestScenario
             Interlocked.Add(ref calls, mine);
         }));
         return calls / clock.Elapsed.TotalSeconds;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -12,7 +12,7 @@ public interface ISchedulerGrain : IGrainWithStringKey
 
     /// <summary>Queues a job for placement; completes once the queue entry is durable. Idempotent.</summary>
     [Alias("Enqueue")]
-    Task Enqueue(string jobKey, JobSpec spec, DateTimeOffset submittedAt);
+    Task Enqueue(string jobKey, JobSpec spec);
 
     /// <summary>Takes the job out of the queue and frees what it holds (it ended or was cancelled). Idempotent.</summary>
     [Alias("Release")]

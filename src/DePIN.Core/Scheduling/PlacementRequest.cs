@@ -29,6 +29,7 @@ public readonly record struct GeoPoint(double Latitude, double Longitude);
 /// <param name="DistinctNodes">Every replica on its own node (redundant execution needs independent machines).</param>
 /// <param name="Waited">How long the job has been waiting for this placement.</param>
 /// <param name="FleetLoad">Share of the fleet's up capacity (GPUs when the job wants GPUs, else cores) already allocated.</param>
+/// <param name="MaxNodesToScore">Feasible nodes a policy scores at most (see <see cref="Gang.Feasible"/>).</param>
 public sealed record PlacementRequest(
     string JobId,
     Resources PerReplica,
@@ -38,7 +39,8 @@ public sealed record PlacementRequest(
     PlacementConstraints Constraints,
     bool DistinctNodes = false,
     TimeSpan Waited = default,
-    double FleetLoad = 0);
+    double FleetLoad = 0,
+    int MaxNodesToScore = int.MaxValue);
 
 /// <summary>The outcome of one placement question.</summary>
 /// <param name="Nodes">One node id per replica (a node may appear more than once) when placed; empty otherwise.</param>

@@ -48,10 +48,10 @@ public sealed class DePINMetrics
             });
         _placements = meter.CreateCounter<long>("depin.placements", description: "Placement decisions, by policy and outcome (placed, waiting).");
         _placementLatency = meter.CreateHistogram(
-            "depin.placement.latency", unit: "s", description: "Time a policy takes to decide one placement.",
+            "depin.placement.latency", unit: "s", description: "Time from a job joining the scheduler's queue to its placement.",
             advice: new InstrumentAdvice<double>
             {
-                HistogramBucketBoundaries = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+                HistogramBucketBoundaries = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
             });
         meter.CreateObservableGauge("depin.nodes", _nodes.Observe,
             description: "Nodes by status, as kept by the directory shards this silo hosts; sum over silos for the fleet.");
@@ -65,11 +65,10 @@ public sealed class DePINMetrics
 
     public void RecordLag(TimeSpan lag) => _lag.Record(Math.Max(0, lag.TotalSeconds));
 
-    public void PlacementDecided(string policy, string outcome, TimeSpan latency)
-    {
+    public void PlacementDecided(string policy, string outcome) =>
         _placements.Add(1, new KeyValuePair<string, object?>("policy", policy), new KeyValuePair<string, object?>("outcome", outcome));
-        _placementLatency.Record(latency.TotalSeconds);
-    }
+
+    public void Placed(TimeSpan queued) => _placementLatency.Record(Math.Max(0, queued.TotalSeconds));
 
     /// <summary>A directory shard hosted here reports its counts per status (indexed by <see cref="NodeStatus"/>).</summary>
     public void ReportNodeCounts(string shard, long[] countsByStatus) => _nodes.Report(shard, countsByStatus);

@@ -67,7 +67,7 @@ public sealed partial class JobGrain(
             await Index();
             if (Job.Status == JobStatus.Queued)
             {
-                await Scheduler.Enqueue(this.GetPrimaryKeyString(), spec, Job.SubmittedAt);
+                await Scheduler.Enqueue(this.GetPrimaryKeyString(), spec);
             }
 
             return new SubmitResult(SubmitOutcome.AlreadySubmitted, Details());
@@ -81,7 +81,7 @@ public sealed partial class JobGrain(
         Job.UpdatedAt = now;
         await state.WriteStateAsync();
         await Index();
-        await Scheduler.Enqueue(this.GetPrimaryKeyString(), spec, now);
+        await Scheduler.Enqueue(this.GetPrimaryKeyString(), spec);
         await Announce(null);
         LogSubmitted(JobId, tenant, spec.Kind, spec.Replicas);
         return new SubmitResult(SubmitOutcome.Created, Details());

@@ -12,7 +12,7 @@ using Orleans.Streams.Core;
 namespace DePIN.Grains.Jobs;
 
 [GenerateSerializer, Immutable, Alias("DePIN.QueuedJob")]
-public sealed record QueuedJob([property: Id(0)] JobSpec Spec, [property: Id(1)] DateTimeOffset SubmittedAt, [property: Id(2)] int Attempt);
+public sealed record QueuedJob([property: Id(0)] JobSpec Spec, [property: Id(1)] DateTimeOffset QueuedAt, [property: Id(2)] int Attempt);
 
 [GenerateSerializer, Immutable, Alias("DePIN.Allocation")]
 public sealed record Allocation([property: Id(0)] string[] Nodes, [property: Id(1)] ReplicaResources PerReplica);
@@ -47,6 +47,9 @@ public sealed partial class SchedulerGrain(
     private readonly GroupCommit _commit = new(state.WriteStateAsync);
     private IPlacementPolicy _policy = null!;
     private DateTimeOffset _directoryReadAt = DateTimeOffset.MinValue;
+    private IGrainTimer? _kick;
+    private bool _passing;
+    private bool _passAgain;
 
     private SchedulerState Ledger => state.State;
 
@@ -65,19 +68,28 @@ public sealed partial class SchedulerGrain(
             Period = _options.PassInterval,
             Interleave = true,
         });
+
+        // A new job starts a pass at once instead of waiting for the next tick.
+        _kick = this.RegisterGrainTimer(Pass, new GrainTimerCreationOptions
+        {
+            DueTime = Timeout.InfiniteTimeSpan,
+            Period = Timeout.InfiniteTimeSpan,
+            Interleave = true,
+        });
         return Task.CompletedTask;
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => _commit.Pending;
 
-    public Task Enqueue(string jobKey, JobSpec spec, DateTimeOffset submittedAt)
+    public Task Enqueue(string jobKey, JobSpec spec)
     {
         if (Ledger.Queue.ContainsKey(jobKey) || Ledger.Allocations.ContainsKey(jobKey))
         {
             return Task.CompletedTask;
         }
 
-        Ledger.Queue[jobKey] = new QueuedJob(spec, submittedAt, 0);
+        Ledger.Queue[jobKey] = new QueuedJob(spec, clock.UtcNow, 0);
+        _kick?.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan);
         return _commit.Persist();
     }
 
@@ -144,27 +156,48 @@ public sealed partial class SchedulerGrain(
 
     private async Task Pass(CancellationToken cancellationToken)
     {
-        // Grain timers never overlap themselves: one pass at a time.
-        if (Ledger.Queue.Count == 0)
+        // The tick and the kick may fire together: one pass at a time, and one more if asked meanwhile.
+        if (_passing)
         {
+            _passAgain = true;
             return;
         }
 
-        await RefreshDirectory();
-        var placed = PlaceQueued();
-        if (placed.Count == 0)
+        _passing = true;
+        try
         {
-            return;
-        }
-
-        await _commit.Persist();
-        foreach (var (jobKey, attempt, nodes) in placed)
-        {
-            var assignments = nodes.Select((node, replica) => new JobAssignment(replica, node, attempt)).ToArray();
-            if (!await GrainFactory.GetGrain<IJobGrain>(jobKey).Placed(attempt, assignments))
+            do
             {
-                await Release(jobKey); // cancelled meanwhile
+                _passAgain = false;
+                if (Ledger.Queue.Count == 0)
+                {
+                    return;
+                }
+
+                await RefreshDirectory();
+                var placed = PlaceQueued();
+                if (placed.Count == 0)
+                {
+                    continue;
+                }
+
+                await _commit.Persist();
+                await Task.WhenAll(placed.Select(p => Notify(p.JobKey, p.Attempt, p.Nodes)));
             }
+            while (_passAgain);
+        }
+        finally
+        {
+            _passing = false;
+        }
+    }
+
+    private async Task Notify(string jobKey, int attempt, string[] nodes)
+    {
+        var assignments = nodes.Select((node, replica) => new JobAssignment(replica, node, attempt)).ToArray();
+        if (!await GrainFactory.GetGrain<IJobGrain>(jobKey).Placed(attempt, assignments))
+        {
+            await Release(jobKey); // cancelled meanwhile
         }
     }
 
@@ -173,15 +206,18 @@ public sealed partial class SchedulerGrain(
     {
         var now = clock.UtcNow;
         var candidates = _nodes.Values.OrderBy(n => n.NodeId, StringComparer.Ordinal).ToList();
-        var capacity = candidates.Sum(n => (long)Math.Max(n.Capacity.Gpus, n.Capacity.CpuCores));
+        var sample = Gang.NodesToScore(candidates.Count);
+
+        // Fleet load in the dominant dimension: GPUs where nodes have them, cores elsewhere.
+        static long Units(Resources r) => Math.Max(r.Gpus, r.CpuCores);
+        var capacity = candidates.Sum(n => Units(n.Capacity));
+        var used = candidates.Sum(n => Units(n.Allocated));
         var placed = new List<(string, int, string[])>();
-        foreach (var (jobKey, job) in Ledger.Queue.OrderByDescending(j => j.Value.Spec.Priority).ThenBy(j => j.Value.SubmittedAt).ToList())
+        foreach (var (jobKey, job) in Ledger.Queue.OrderByDescending(j => j.Value.Spec.Priority).ThenBy(j => j.Value.QueuedAt).ToList())
         {
-            var used = candidates.Sum(n => (long)Math.Max(n.Allocated.Gpus, n.Allocated.CpuCores));
-            var request = Request(jobKey, job.Spec, now - job.SubmittedAt, capacity == 0 ? 1 : (double)used / capacity);
-            var started = clock.Time.GetTimestamp();
+            var request = Request(jobKey, job.Spec, now - job.QueuedAt, capacity == 0 ? 1 : (double)used / capacity) with { MaxNodesToScore = sample };
             var decision = _policy.Place(request, candidates, now);
-            metrics.PlacementDecided(_policy.Name, decision.Placed ? "placed" : "waiting", clock.Time.GetElapsedTime(started));
+            metrics.PlacementDecided(_policy.Name, decision.Placed ? "placed" : "waiting");
             if (!decision.Placed)
             {
                 continue;
@@ -189,8 +225,13 @@ public sealed partial class SchedulerGrain(
 
             foreach (var nodeId in decision.Nodes)
             {
-                _nodes[nodeId].Allocated += request.PerReplica;
+                var node = _nodes[nodeId];
+                used -= Units(node.Allocated);
+                node.Allocated += request.PerReplica;
+                used += Units(node.Allocated);
             }
+
+            metrics.Placed(now - job.QueuedAt);
 
             Ledger.Queue.Remove(jobKey);
             Ledger.Allocations[jobKey] = new Allocation([.. decision.Nodes], job.Spec.Resources);

@@ -11,23 +11,35 @@ public sealed class TenantJobsState
 }
 
 /// <summary>
-/// A tenant's job listing. It keeps every job that has not ended and the latest <see cref="KeepFinished"/> that have
+/// A tenant's job listing. It keeps every job that has not ended and the latest <see cref="KeepFinished"/> (up to a
+/// thousand more between trims) that have
 /// (older finished jobs stay readable by id from their own grain), so it stays bounded however long the tenant works.
+/// Reentrant: concurrent updates change the dictionary within their turn and share one storage write.
 /// </summary>
+[Orleans.Concurrency.Reentrant]
 public sealed class TenantJobsGrain(
     [PersistentState("jobs", StorageNames.Jobs)] IPersistentState<TenantJobsState> state,
     DePINMetrics metrics)
     : Grain, ITenantJobsGrain, IRemindable
 {
     public const int KeepFinished = 10_000;
+    private const int TrimBatch = 1000;
 
     // Keeps the index active after its silo dies, so depin_jobs keeps counting its jobs.
     private const string KeepActiveReminder = "keep-active";
+
+    private readonly GroupCommit _commit = new(state.WriteStateAsync);
+    private readonly long[] _counts = new long[Enum.GetValues<JobStatus>().Length];
 
     private Dictionary<string, JobSummary> Jobs => state.State.Jobs;
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        foreach (var job in Jobs.Values)
+        {
+            _counts[(int)job.Status]++;
+        }
+
         ReportCounts();
         await this.RegisterOrUpdateReminder(KeepActiveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
     }
@@ -35,20 +47,26 @@ public sealed class TenantJobsGrain(
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         metrics.ForgetJobCounts(this.GetPrimaryKeyString());
-        return Task.CompletedTask;
+        return _commit.Pending;
     }
 
-    public async Task Upsert(JobSummary job)
+    public Task Upsert(JobSummary job)
     {
-        if (Jobs.TryGetValue(job.JobId, out var known) && (known == job || known.UpdatedAt > job.UpdatedAt))
+        if (Jobs.TryGetValue(job.JobId, out var known))
         {
-            return;
+            if (known == job || known.UpdatedAt > job.UpdatedAt)
+            {
+                return Task.CompletedTask;
+            }
+
+            _counts[(int)known.Status]--;
         }
 
         Jobs[job.JobId] = job;
+        _counts[(int)job.Status]++;
         Trim();
         ReportCounts();
-        await state.WriteStateAsync();
+        return _commit.Persist();
     }
 
     public ValueTask<JobSummary[]> List(JobQuery query) => ValueTask.FromResult(Jobs.Values
@@ -62,26 +80,19 @@ public sealed class TenantJobsGrain(
 
     private void Trim()
     {
-        var finished = Jobs.Values.Where(j => JobGrain.IsFinal(j.Status)).ToList();
-        if (finished.Count <= KeepFinished)
+        // Trim in batches: the scan runs once per thousand finished jobs rather than once per job.
+        var finished = _counts[(int)JobStatus.Succeeded] + _counts[(int)JobStatus.Failed] + _counts[(int)JobStatus.Cancelled];
+        if (finished <= KeepFinished + TrimBatch)
         {
             return;
         }
 
-        foreach (var old in finished.OrderBy(j => j.UpdatedAt).Take(finished.Count - KeepFinished))
+        foreach (var old in Jobs.Values.Where(j => JobGrain.IsFinal(j.Status)).OrderBy(j => j.UpdatedAt).Take((int)(finished - KeepFinished)).ToList())
         {
             Jobs.Remove(old.JobId);
+            _counts[(int)old.Status]--;
         }
     }
 
-    private void ReportCounts()
-    {
-        var counts = new long[Enum.GetValues<JobStatus>().Length];
-        foreach (var job in Jobs.Values)
-        {
-            counts[(int)job.Status]++;
-        }
-
-        metrics.ReportJobCounts(this.GetPrimaryKeyString(), counts);
-    }
+    private void ReportCounts() => metrics.ReportJobCounts(this.GetPrimaryKeyString(), (long[])_counts.Clone());
 }
