@@ -15,6 +15,8 @@ public static class BenchSilo
         [
             "--urls", $"http://127.0.0.1:{port}",
             "--Logging:LogLevel:Default", "Warning",
+            // Logs go to stderr: stdout carries the result.
+            "--Logging:Console:LogToStandardErrorThreshold", "Trace",
             // In-memory storage goes away before the grains at shutdown; their last checkpoint does not matter here.
             "--Logging:LogLevel:Orleans.Storage", "None",
             "--Logging:LogLevel:DePIN.Grains.Nodes.NodeGrain", "Error",

@@ -12,7 +12,7 @@ public static class StreamNames
     /// <summary>Node status transitions, all on one fleet-wide key (<see cref="FleetKey"/>).</summary>
     public const string NodeEvents = "node-events";
 
-    /// <summary>Job status changes, keyed by job id.</summary>
+    /// <summary>Job status changes, keyed by tenant: one stream per tenant, not per job, keeps stream bookkeeping small.</summary>
     public const string JobEvents = "job-events";
 
     /// <summary>The key of the fleet-wide <see cref="NodeEvents"/> stream.</summary>

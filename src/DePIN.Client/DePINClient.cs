@@ -104,7 +104,7 @@ public sealed class DePINClient(IClusterClient client) : IDePINClient
     {
         // Subscribe first, then check the job exists for this tenant, so no event between the two is missed.
         var watch = await EventWatch<JobEvent>.Subscribe(
-            client, StreamId.Create(StreamNames.JobEvents, JobKey.For(tenant, jobId)), _ => true, cancellationToken);
+            client, StreamId.Create(StreamNames.JobEvents, tenant), e => e.JobId == jobId, cancellationToken);
         if (await GetJobAsync(tenant, jobId, cancellationToken) is null)
         {
             await watch.DisposeAsync();

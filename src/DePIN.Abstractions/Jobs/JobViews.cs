@@ -37,7 +37,7 @@ public sealed record JobSummary(
     [property: Id(4)] DateTimeOffset SubmittedAt,
     [property: Id(5)] DateTimeOffset UpdatedAt);
 
-/// <summary>A change of a job's status, on stream <c>job-events</c> keyed by job id.</summary>
+/// <summary>A change of a job's status, on stream <c>job-events</c> keyed by tenant.</summary>
 [GenerateSerializer, Immutable, Alias("DePIN.JobEvent")]
 public sealed record JobEvent(
     [property: Id(0)] string JobId,

@@ -151,7 +151,7 @@ public sealed partial class JobGrain(
         try
         {
             await this.GetStreamProvider(StreamNames.Provider)
-                .GetStream<JobEvent>(StreamId.Create(StreamNames.JobEvents, this.GetPrimaryKeyString()))
+                .GetStream<JobEvent>(StreamId.Create(StreamNames.JobEvents, Tenant))
                 .OnNextAsync(new JobEvent(JobId, Job.Status, previous, Job.UpdatedAt, Job.Reason));
         }
         catch (Exception ex) when (ex is not OperationCanceledException)

@@ -204,7 +204,7 @@ public static class JobEndpoints
         var (owner, problem) = await Owner(context.Request, cluster, api.Value, tenant);
         var job = owner is not null && JobSpecRules.IsJobId(id) ? cluster.GetGrain<IJobGrain>(JobKey.For(owner, id)) : null;
         var stream = job is null ? null : cluster.GetStreamProvider(StreamNames.Provider)
-            .GetStream<JobEvent>(StreamId.Create(StreamNames.JobEvents, JobKey.For(owner!, id)));
+            .GetStream<JobEvent>(StreamId.Create(StreamNames.JobEvents, owner!));
         var events = System.Threading.Channels.Channel.CreateUnbounded<JobEvent>();
         StreamSubscriptionHandle<JobEvent>? subscription = null;
         try
@@ -212,7 +212,7 @@ public static class JobEndpoints
             // Subscribe before looking the job up, so nothing between the two is missed.
             if (stream is not null)
             {
-                subscription = await stream.SubscribeAsync((e, _) => events.Writer.WriteAsync(e).AsTask());
+                subscription = await stream.SubscribeAsync((e, _) => e.JobId == id ? events.Writer.WriteAsync(e).AsTask() : Task.CompletedTask);
             }
 
             if (owner is null || job is null || await job.Get() is not { } current)
