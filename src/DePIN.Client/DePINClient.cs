@@ -80,11 +80,10 @@ public sealed class DePINClient(IClusterClient client) : IDePINClient
     public async IAsyncEnumerable<JobSummary> ListJobsAsync(
         string tenant, JobStatus? status = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        var index = client.GetGrain<ITenantJobsGrain>(tenant);
         string? after = null;
         while (true)
         {
-            var page = await index.List(new JobQuery(status, after, PageSize)).AsTask().WaitAsync(cancellationToken);
+            var page = await TenantJobs.List(client, tenant, new JobQuery(status, after, PageSize)).WaitAsync(cancellationToken);
             foreach (var job in page)
             {
                 yield return job;

@@ -42,7 +42,10 @@ public static class JobKey
     }
 }
 
-/// <summary>A tenant's jobs in compact form, for listings; key: tenant.</summary>
+/// <summary>
+/// One shard of a tenant's job listing, compact rows; key <c>{tenant}/{shard}</c> (<see cref="TenantJobs"/>). Sharded so
+/// that each write carries a sixteenth of the tenant's rows.
+/// </summary>
 [Alias("DePIN.ITenantJobsGrain")]
 public interface ITenantJobsGrain : IGrainWithStringKey
 {
@@ -52,4 +55,22 @@ public interface ITenantJobsGrain : IGrainWithStringKey
 
     [Alias("List")]
     ValueTask<JobSummary[]> List(JobQuery query);
+}
+
+/// <summary>How a tenant's job listing is sharded, and how to read it whole.</summary>
+public static class TenantJobs
+{
+    /// <summary>Shards per tenant. Changing it orphans existing rows: it is part of the data layout.</summary>
+    public const int Shards = 16;
+
+    public static ITenantJobsGrain Shard(IGrainFactory grains, string tenant, string jobId) =>
+        grains.GetGrain<ITenantJobsGrain>($"{tenant}/{PartitionHash.Fnv1a(jobId) % Shards}");
+
+    /// <summary>One page of the tenant's jobs in id order, merged from every shard.</summary>
+    public static async Task<JobSummary[]> List(IGrainFactory grains, string tenant, JobQuery query)
+    {
+        var pages = await Task.WhenAll(Enumerable.Range(0, Shards)
+            .Select(i => grains.GetGrain<ITenantJobsGrain>($"{tenant}/{i}").List(query).AsTask()));
+        return [.. pages.SelectMany(p => p).OrderBy(j => j.JobId, StringComparer.Ordinal).Take(Math.Clamp(query.Limit, 1, JobQuery.MaxLimit))];
+    }
 }

@@ -1,4 +1,4 @@
-using System.Text;
+using DePIN.Abstractions;
 
 namespace DePIN.Grains.Directory;
 
@@ -8,20 +8,8 @@ public static class NodeDirectory
     /// <summary>Shards per region. Changing it orphans existing entries: it is part of the data layout.</summary>
     public const int ShardsPerRegion = 16;
 
-    public static string ShardKey(string region, string nodeId) => $"{region}/{Fnv1a(nodeId) % ShardsPerRegion}";
+    public static string ShardKey(string region, string nodeId) => $"{region}/{PartitionHash.Fnv1a(nodeId) % ShardsPerRegion}";
 
     public static IEnumerable<string> ShardKeys(string region) =>
         Enumerable.Range(0, ShardsPerRegion).Select(i => $"{region}/{i}");
-
-    // FNV-1a: stable across processes and versions, unlike string.GetHashCode.
-    private static uint Fnv1a(string text)
-    {
-        var hash = 2166136261u;
-        foreach (var b in Encoding.UTF8.GetBytes(text))
-        {
-            hash = (hash ^ b) * 16777619u;
-        }
-
-        return hash;
-    }
 }

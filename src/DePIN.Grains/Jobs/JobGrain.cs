@@ -142,7 +142,7 @@ public sealed partial class JobGrain(
         JobId, Job.Tenant!, Job.Spec!, Job.Status, Job.Reason, Job.SubmittedAt, Job.UpdatedAt, Job.Attempts,
         Job.Assignments, Job.Progress, Job.Checkpoint);
 
-    private Task Index() => GrainFactory.GetGrain<ITenantJobsGrain>(Job.Tenant!)
+    private Task Index() => TenantJobs.Shard(GrainFactory, Job.Tenant!, JobId)
         .Upsert(new JobSummary(JobId, Job.Tenant!, Job.Spec!.Kind, Job.Status, Job.SubmittedAt, Job.UpdatedAt));
 
     private async Task Announce(JobStatus? previous)

@@ -21,11 +21,10 @@ public sealed record Allocation([property: Id(0)] string[] Nodes, [property: Id(
 public sealed class SchedulerState
 {
     [Id(0)] public Dictionary<string, QueuedJob> Queue { get; set; } = new(StringComparer.Ordinal);
-    [Id(1)] public Dictionary<string, Allocation> Allocations { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>
-/// The scheduler: a durable queue and allocation ledger, a copy of the directory's summaries refreshed every few
+/// The scheduler: a durable queue, an allocation ledger kept in memory and recorded in sharded ledger grains, a copy of the directory's summaries refreshed every few
 /// seconds, and each node's availability history fed by the fleet's node events. Passes place queued gangs with the
 /// configured policy. It is reentrant, and every change to its state happens synchronously within one turn, so
 /// requests that interleave with a pass's awaits never see a half-made placement.
@@ -42,9 +41,10 @@ public sealed partial class SchedulerGrain(
 {
     private readonly SchedulerOptions _options = options.Value;
     private readonly Dictionary<string, NodeCandidate> _nodes = new(StringComparer.Ordinal);
+    private Dictionary<string, Allocation> _allocations = new(StringComparer.Ordinal);
     private List<NodeCandidate> _fleet = [];
     private readonly Dictionary<string, NodeAvailability> _availability = new(StringComparer.Ordinal);
-    private readonly GroupCommit _commit = new(state.WriteStateAsync);
+    private readonly GroupCommit _commit = new(state.WriteStateAsync, options.Value.CommitDelay);
     private IPlacementPolicy _policy = null!;
     private DateTimeOffset _directoryReadAt = DateTimeOffset.MinValue;
     private IGrainTimer? _kick;
@@ -53,8 +53,16 @@ public sealed partial class SchedulerGrain(
 
     private SchedulerState Ledger => state.State;
 
-    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        // A job recorded in the ledger was placed, even if the queue's write did not follow before a crash.
+        _allocations = await AllocationLedger.Load(GrainFactory);
+        if (Ledger.Queue.Keys.Where(_allocations.ContainsKey).ToList() is { Count: > 0 } placed)
+        {
+            placed.ForEach(key => Ledger.Queue.Remove(key));
+            await state.WriteStateAsync();
+        }
+
         _policy = _options.Policy switch
         {
             "random" => new RandomPolicy(Environment.TickCount),
@@ -76,14 +84,13 @@ public sealed partial class SchedulerGrain(
             Period = Timeout.InfiniteTimeSpan,
             Interleave = true,
         });
-        return Task.CompletedTask;
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => _commit.Pending;
 
     public Task Enqueue(string jobKey, JobSpec spec)
     {
-        if (Ledger.Queue.ContainsKey(jobKey) || Ledger.Allocations.ContainsKey(jobKey))
+        if (Ledger.Queue.ContainsKey(jobKey) || _allocations.ContainsKey(jobKey))
         {
             return Task.CompletedTask;
         }
@@ -93,12 +100,10 @@ public sealed partial class SchedulerGrain(
         return _commit.Persist();
     }
 
-    public Task Release(string jobKey)
+    public async Task Release(string jobKey)
     {
-        var changed = Ledger.Queue.Remove(jobKey);
-        if (Ledger.Allocations.Remove(jobKey, out var allocation))
+        if (_allocations.Remove(jobKey, out var allocation))
         {
-            changed = true;
             foreach (var nodeId in allocation.Nodes)
             {
                 if (_nodes.TryGetValue(nodeId, out var node))
@@ -106,9 +111,14 @@ public sealed partial class SchedulerGrain(
                     node.Allocated -= Resources(allocation.PerReplica);
                 }
             }
+
+            await AllocationLedger.Shard(GrainFactory, jobKey).Remove(jobKey);
         }
 
-        return changed ? _commit.Persist() : Task.CompletedTask;
+        if (Ledger.Queue.Remove(jobKey))
+        {
+            await _commit.Persist();
+        }
     }
 
     public async Task<Dictionary<string, string[]>> Impossible(JobSpec spec)
@@ -181,6 +191,8 @@ public sealed partial class SchedulerGrain(
                     continue;
                 }
 
+                // The ledger first: a placement recorded there is never made twice, even if the queue's write is lost.
+                await Task.WhenAll(placed.Select(p => AllocationLedger.Shard(GrainFactory, p.JobKey).Record(p.JobKey, _allocations[p.JobKey])));
                 await _commit.Persist();
                 await Task.WhenAll(placed.Select(p => Notify(p.JobKey, p.Attempt, p.Nodes)));
             }
@@ -234,7 +246,7 @@ public sealed partial class SchedulerGrain(
             metrics.Placed(now - job.QueuedAt);
 
             Ledger.Queue.Remove(jobKey);
-            Ledger.Allocations[jobKey] = new Allocation([.. decision.Nodes], job.Spec.Resources);
+            _allocations[jobKey] = new Allocation([.. decision.Nodes], job.Spec.Resources);
             placed.Add((jobKey, job.Attempt + 1, [.. decision.Nodes]));
             LogPlaced(jobKey, decision.Nodes.Distinct().Count(), decision.SuccessProbability);
         }
@@ -275,7 +287,7 @@ public sealed partial class SchedulerGrain(
         }
 
         // What the ledger holds is allocated, whatever the directory says.
-        foreach (var allocation in Ledger.Allocations.Values)
+        foreach (var allocation in _allocations.Values)
         {
             foreach (var nodeId in allocation.Nodes)
             {

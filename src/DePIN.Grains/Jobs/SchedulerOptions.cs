@@ -11,6 +11,9 @@ public sealed class SchedulerOptions
     /// <summary>How often queued jobs are tried again.</summary>
     public TimeSpan PassInterval { get; set; } = TimeSpan.FromSeconds(1);
 
+    /// <summary>How long a write of the queue and ledger waits for more changes to carry (group commit).</summary>
+    public TimeSpan CommitDelay { get; set; } = TimeSpan.FromMilliseconds(10);
+
     /// <summary>How old the scheduler's copy of the directory may grow before a pass re-reads it.</summary>
     public TimeSpan DirectoryRefresh { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -11,7 +11,7 @@ public sealed class TenantJobsState
 }
 
 /// <summary>
-/// A tenant's job listing. It keeps every job that has not ended and the latest <see cref="KeepFinished"/> (up to a
+/// One shard of a tenant's job listing. It keeps every job that has not ended and the latest <see cref="KeepFinished"/> (up to a
 /// thousand more between trims) that have
 /// (older finished jobs stay readable by id from their own grain), so it stays bounded however long the tenant works.
 /// Reentrant: concurrent updates change the dictionary within their turn and share one storage write.

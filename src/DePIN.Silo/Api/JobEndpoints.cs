@@ -170,7 +170,7 @@ public static class JobEndpoints
             return Problems.Malformed("query", errors);
         }
 
-        return TypedResults.Ok(await grains.GetGrain<ITenantJobsGrain>(owner).List(new JobQuery(wanted, after, limit ?? JobQuery.DefaultLimit)));
+        return TypedResults.Ok(await TenantJobs.List(grains, owner, new JobQuery(wanted, after, limit ?? JobQuery.DefaultLimit)));
     }
 
     private static async Task<IResult> Cancel(
