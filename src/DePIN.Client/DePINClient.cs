@@ -146,9 +146,12 @@ public sealed class EventWatch<TEvent> : IAsyncEnumerable<TEvent>, IAsyncDisposa
         return new EventWatch<TEvent>(events, subscription);
     }
 
-    /// <summary>Reads events as they arrive, until the watch is disposed or the token is cancelled.</summary>
+    /// <summary>
+    /// Reads events as they arrive, until the watch is disposed or the token is cancelled. The enumerator may be
+    /// disposed at any time, even while a read is pending (for example after the caller gave up waiting).
+    /// </summary>
     public IAsyncEnumerator<TEvent> GetAsyncEnumerator(CancellationToken cancellationToken = default) =>
-        _events.Reader.ReadAllAsync(cancellationToken).GetAsyncEnumerator(cancellationToken);
+        new Reader(_events.Reader, cancellationToken);
 
     /// <summary>Unsubscribes and ends the enumeration.</summary>
     public async ValueTask DisposeAsync()
@@ -165,5 +168,26 @@ public sealed class EventWatch<TEvent> : IAsyncEnumerable<TEvent>, IAsyncDisposa
                 // The client was shut down first: its subscriptions went with it.
             }
         }
+    }
+
+    private sealed class Reader(ChannelReader<TEvent> reader, CancellationToken cancellationToken) : IAsyncEnumerator<TEvent>
+    {
+        public TEvent Current { get; private set; } = default!;
+
+        public async ValueTask<bool> MoveNextAsync()
+        {
+            while (await reader.WaitToReadAsync(cancellationToken))
+            {
+                if (reader.TryRead(out var item))
+                {
+                    Current = item;
+                    return true;
+                }
+            }
+
+            return false;
+        }
+
+        public ValueTask DisposeAsync() => ValueTask.CompletedTask;
     }
 }

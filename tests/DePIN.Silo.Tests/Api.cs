@@ -16,15 +16,18 @@ public sealed class SiloOnPostgres(PostgresServer postgres) : IAsyncLifetime
 
     public HttpClient Http => Silo.Http;
 
+    /// <summary>The operator's key hash, and a scheduler that re-reads the directory within a test's patience.</summary>
+    public static Dictionary<string, string> Settings => new()
+    {
+        ["Api:OperatorKeySha256"] = DePIN.Testing.Http.OperatorKeySha256,
+        ["Scheduler:PassInterval"] = "00:00:00.2",
+        ["Scheduler:DirectoryRefresh"] = "00:00:00.2",
+    };
+
     public async ValueTask InitializeAsync()
     {
         ConnectionString = await postgres.CreateDatabase();
-        Silo = await ServiceProcess.StartSilo(ConnectionString, ClusterId, new Dictionary<string, string>
-        {
-            ["Api:OperatorKeySha256"] = DePIN.Testing.Http.OperatorKeySha256,
-            ["Scheduler:PassInterval"] = "00:00:00.2",
-            ["Scheduler:DirectoryRefresh"] = "00:00:00.2",
-        });
+        Silo = await ServiceProcess.StartSilo(ConnectionString, ClusterId, Settings);
     }
 
     public ValueTask DisposeAsync() => Silo.DisposeAsync();
