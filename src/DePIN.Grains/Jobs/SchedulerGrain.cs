@@ -42,6 +42,7 @@ public sealed partial class SchedulerGrain(
     private readonly SchedulerOptions _options = options.Value;
     private readonly Dictionary<string, NodeCandidate> _nodes = new(StringComparer.Ordinal);
     private Dictionary<string, Allocation> _allocations = new(StringComparer.Ordinal);
+    private List<NodeCandidate>? _ordered; // the placeable nodes in id order; null until needed after a change
     private List<NodeCandidate> _fleet = [];
     private readonly Dictionary<string, NodeAvailability> _availability = new(StringComparer.Ordinal);
     private readonly GroupCommit _commit = new(state.WriteStateAsync, options.Value.CommitDelay);
@@ -154,7 +155,10 @@ public sealed partial class SchedulerGrain(
         else if (item.Current is NodeStatus.Offline or NodeStatus.Draining or NodeStatus.Quarantined)
         {
             history.WentDown(item.At);
-            _nodes.Remove(item.NodeId); // no new placements until the directory says otherwise
+            if (_nodes.Remove(item.NodeId)) // no new placements until the directory says otherwise
+            {
+                _ordered = null;
+            }
         }
 
         return Task.CompletedTask;
@@ -217,7 +221,7 @@ public sealed partial class SchedulerGrain(
     private List<(string JobKey, int Attempt, string[] Nodes)> PlaceQueued()
     {
         var now = clock.UtcNow;
-        var candidates = _nodes.Values.OrderBy(n => n.NodeId, StringComparer.Ordinal).ToList();
+        var candidates = _ordered ??= [.. _nodes.Values.OrderBy(n => n.NodeId, StringComparer.Ordinal)];
         var sample = Gang.NodesToScore(candidates.Count);
 
         // Fleet load in the dominant dimension: GPUs where nodes have them, cores elsewhere.
@@ -304,6 +308,7 @@ public sealed partial class SchedulerGrain(
             _nodes[id] = node;
         }
 
+        _ordered = null;
         _fleet = fleet;
         _directoryReadAt = clock.UtcNow;
     }
