@@ -57,8 +57,7 @@ public sealed class PredictivePolicy(AvailabilityPredictor predictor, Predictive
                 - (_options.ReputationWeight * node.Reputation) + (_options.LoadWeight * node.Utilization);
         }
 
-        Array.Sort(risks, order);
-        if (Gang.Fill(request, order) is not { } nodes)
+        if (Gang.Fill(request, Lowest(risks, order, request.Replicas)) is not { } nodes)
         {
             return PlacementDecision.Wait(Gang.NoCapacity);
         }
@@ -83,4 +82,45 @@ public sealed class PredictivePolicy(AvailabilityPredictor predictor, Predictive
         var waited = patience <= 0 ? 1 : Math.Clamp(request.Waited.TotalHours / patience, 0, 1);
         return o.MinGangProbability * busy * (1 - waited);
     }
+
+    /// <summary>
+    /// The nodes a greedy fill can use, lowest risk first: every feasible node takes at least one replica, so the
+    /// fill never reaches past the <paramref name="count"/> lowest. A bounded heap finds them in O(n log count)
+    /// instead of sorting every scored node. Ties go to the earlier candidate.
+    /// </summary>
+    private static NodeCandidate[] Lowest(double[] risks, NodeCandidate[] nodes, int count)
+    {
+        if (nodes.Length <= count)
+        {
+            var all = Enumerable.Range(0, nodes.Length).Select(i => (risks[i], i)).ToArray();
+            Array.Sort(all, ByRisk);
+            return [.. all.Select(k => nodes[k.Item2])];
+        }
+
+        // A max-heap of the best `count` so far: its top is the worst of them.
+        var best = new PriorityQueue<int, (double Risk, int Index)>(count, Comparer<(double Risk, int Index)>.Create((a, b) => ByRisk.Compare(b, a)));
+        for (var i = 0; i < nodes.Length; i++)
+        {
+            if (best.Count < count)
+            {
+                best.Enqueue(i, (risks[i], i));
+            }
+            else if (best.TryPeek(out _, out var worst) && ByRisk.Compare((risks[i], i), worst) < 0)
+            {
+                best.DequeueEnqueue(i, (risks[i], i));
+            }
+        }
+
+        var chosen = new (double Risk, int Index)[best.Count];
+        for (var k = 0; best.TryDequeue(out _, out var key); k++)
+        {
+            chosen[k] = key;
+        }
+
+        Array.Sort(chosen, ByRisk);
+        return [.. chosen.Select(k => nodes[k.Index])];
+    }
+
+    private static readonly Comparer<(double Risk, int Index)> ByRisk = Comparer<(double Risk, int Index)>.Create((a, b) =>
+        a.Risk != b.Risk ? a.Risk.CompareTo(b.Risk) : a.Index.CompareTo(b.Index));
 }
