@@ -1,4 +1,6 @@
 using DePIN.Abstractions.Jobs;
+using DePIN.Abstractions.Nodes;
+using DePIN.Testing;
 
 namespace DePIN.Grains.Tests;
 
@@ -107,5 +109,53 @@ public sealed class JobTests
         Assert.Equal(["estimatedSeconds", "replicas", "resources.cpuCores", "resources.gpus"], refused.Errors.Keys.Order(StringComparer.Ordinal));
         Assert.Null(await cluster.Sdk.GetJobAsync("acme", "bad"));
         Assert.Empty(await cluster.Sdk.ListJobsAsync("acme").ToListAsync());
+    }
+
+    [Fact]
+    public async Task When_a_placed_gang_loses_its_node_it_queues_again_and_resumes_on_another()
+    {
+        await using var cluster = await NodeCluster.Start();
+        using var first = TestNode.Create(region: "evac-1");
+        using var second = TestNode.Create(region: "evac-1");
+        long sequence = 0;
+        foreach (var node in new[] { first, second })
+        {
+            await cluster.Node(node.Id).Register(node.Registration(cluster.Time.GetUtcNow()));
+        }
+
+        async Task Beat(params TestNode[] nodes)
+        {
+            sequence++;
+            foreach (var node in nodes)
+            {
+                await cluster.Publish(node.Batch(sequence, cluster.Time.GetUtcNow()));
+                await Wait.Until(() => cluster.Node(node.Id).GetDetails().AsTask(), n => n!.LastSequence == sequence, $"batch {sequence} of {node.Id}");
+            }
+        }
+
+        await Beat(first, second);
+        cluster.Time.Advance(TimeSpan.FromSeconds(6)); // past the scheduler's directory refresh
+        await Beat(first, second);
+        var whole = Spec(replicas: 1) with
+        {
+            Resources = new ReplicaResources(8, 4L << 30, 1, 0),
+            Constraints = JobConstraints.None with { Regions = ["evac-1"] },
+        };
+        await cluster.Sdk.SubmitJobAsync("acme", "evac", whole);
+        var placed = await Wait.Until(() => cluster.Sdk.GetJobAsync("acme", "evac"), j => j!.Status == JobStatus.Placed, "the job placed");
+        var lost = placed!.Assignments[0].NodeId;
+        var survivor = lost == first.Id ? second : first;
+
+        // The chosen node falls silent; the other keeps reporting. Offline after 6 intervals of 5 s.
+        for (var step = 0; step < 4; step++)
+        {
+            cluster.Time.Advance(TimeSpan.FromSeconds(8));
+            await Beat(survivor);
+        }
+
+        var moved = await Wait.Until(() => cluster.Sdk.GetJobAsync("acme", "evac"),
+            j => j!.Status == JobStatus.Placed && j.Attempts == 2, "the job placed again");
+        Assert.Equal(NodeStatus.Offline, (await cluster.Node(lost).GetDetails())!.Status);
+        Assert.Equal([(survivor.Id, 2)], moved!.Assignments.Select(a => (a.NodeId, a.Attempt)));
     }
 }

@@ -27,6 +27,10 @@ public interface IJobGrain : IGrainWithStringKey
     /// </summary>
     [Alias("Placed"), AlwaysInterleave]
     Task<bool> Placed(int attempt, JobAssignment[] assignments);
+
+    /// <summary>The scheduler took the job's nodes back (one was lost): it queues again for a new attempt.</summary>
+    [Alias("Interrupted")]
+    Task Interrupted(string reason);
 }
 
 /// <summary>The grain key of a tenant's job.</summary>

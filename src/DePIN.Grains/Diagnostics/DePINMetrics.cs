@@ -21,7 +21,7 @@ public static class RejectReasons
 /// The <c>DePIN</c> meter. Prometheus names, as the OpenTelemetry exporter writes them:
 /// <c>depin_nodes{status}</c>, <c>depin_telemetry_batches_total</c>, <c>depin_telemetry_rejected_total{reason}</c>,
 /// <c>depin_telemetry_lag_seconds</c>, <c>depin_jobs{state}</c>, <c>depin_placements_total{policy,outcome}</c>,
-/// <c>depin_placement_latency_seconds</c>.
+/// <c>depin_placement_latency_seconds</c>, <c>depin_job_interruptions_total{reason}</c>.
 /// </summary>
 public sealed class DePINMetrics
 {
@@ -31,6 +31,7 @@ public sealed class DePINMetrics
     private readonly Counter<long> _rejected;
     private readonly Histogram<double> _lag;
     private readonly Counter<long> _placements;
+    private readonly Counter<long> _interruptions;
     private readonly Histogram<double> _placementLatency;
     private readonly CountsByStatus<NodeStatus> _nodes = new("status");
     private readonly CountsByStatus<JobStatus> _jobs = new("state");
@@ -47,6 +48,7 @@ public sealed class DePINMetrics
                 HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
             });
         _placements = meter.CreateCounter<long>("depin.placements", description: "Placement decisions, by policy and outcome (placed, waiting).");
+        _interruptions = meter.CreateCounter<long>("depin.job.interruptions", description: "Placed or running jobs that lost their nodes, by reason.");
         _placementLatency = meter.CreateHistogram(
             "depin.placement.latency", unit: "s", description: "Time from a job joining the scheduler's queue to its placement.",
             advice: new InstrumentAdvice<double>
@@ -67,6 +69,8 @@ public sealed class DePINMetrics
 
     public void PlacementDecided(string policy, string outcome) =>
         _placements.Add(1, new KeyValuePair<string, object?>("policy", policy), new KeyValuePair<string, object?>("outcome", outcome));
+
+    public void JobInterrupted(string reason) => _interruptions.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void Placed(TimeSpan queued) => _placementLatency.Record(Math.Max(0, queued.TotalSeconds));
 

@@ -124,13 +124,31 @@ public sealed partial class JobGrain(
         var previous = Job.Status;
         Job.Status = JobStatus.Placed;
         Job.Reason = null;
-        Job.Attempts = attempt;
-        Job.Assignments = assignments;
+        Job.Attempts++;
+        Job.Assignments = [.. assignments.Select(a => a with { Attempt = Job.Attempts })];
         Job.UpdatedAt = clock.UtcNow;
         await state.WriteStateAsync();
         await Index();
         await Announce(previous);
         return true;
+    }
+
+    public async Task Interrupted(string reason)
+    {
+        if (!Job.Exists || Job.Status is not (JobStatus.Placed or JobStatus.Running))
+        {
+            return;
+        }
+
+        var previous = Job.Status;
+        Job.Status = JobStatus.Queued;
+        Job.Reason = reason;
+        Job.Assignments = [];
+        Job.UpdatedAt = clock.UtcNow;
+        await state.WriteStateAsync();
+        await Index();
+        await Scheduler.Enqueue(this.GetPrimaryKeyString(), Job.Spec!);
+        await Announce(previous);
     }
 
     private ISchedulerGrain Scheduler => GrainFactory.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key);

@@ -145,7 +145,7 @@ public sealed partial class SchedulerGrain(
     public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
         handleFactory.Create<NodeEvent>().ResumeAsync(this);
 
-    public Task OnNextAsync(NodeEvent item, StreamSequenceToken? token = null)
+    public async Task OnNextAsync(NodeEvent item, StreamSequenceToken? token = null)
     {
         var history = History(item.NodeId);
         if (item.Current == NodeStatus.Online)
@@ -159,9 +159,25 @@ public sealed partial class SchedulerGrain(
             {
                 _ordered = null;
             }
-        }
 
-        return Task.CompletedTask;
+            await Evacuate(item.NodeId, item.Current);
+        }
+    }
+
+    /// <summary>
+    /// Every gang holding the lost node lets go of all its nodes and queues again: its replicas resume elsewhere from
+    /// the last checkpoint.
+    /// </summary>
+    private async Task Evacuate(string nodeId, NodeStatus status)
+    {
+        var reason = status == NodeStatus.Offline ? "node_offline" : status.ToString().ToLowerInvariant();
+        var hit = _allocations.Where(a => a.Value.Nodes.Contains(nodeId, StringComparer.Ordinal)).Select(a => a.Key).ToList();
+        foreach (var jobKey in hit)
+        {
+            await Release(jobKey);
+            metrics.JobInterrupted(reason);
+            await GrainFactory.GetGrain<IJobGrain>(jobKey).Interrupted($"Node {nodeId} went {status.ToString().ToLowerInvariant()}; queued again.");
+        }
     }
 
     public Task OnCompletedAsync() => Task.CompletedTask;
