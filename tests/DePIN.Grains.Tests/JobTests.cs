@@ -7,16 +7,7 @@ namespace DePIN.Grains.Tests;
 /// <summary>The job lifecycle through the SDK: idempotent submission, tenant isolation, cancellation, listing, events.</summary>
 public sealed class JobTests
 {
-    public static JobSpec Spec(int replicas = 2, int gpus = 1) => new(
-        JobKind.Batch,
-        new ReplicaResources(2, 4L << 30, gpus, 0),
-        replicas,
-        JobConstraints.None,
-        Priority: 10,
-        EstimatedSeconds: 600,
-        CheckpointSeconds: 60,
-        new VerificationPolicy(1, Adaptive: false),
-        MaxPricePerReplicaHour: 1.5m);
+    private static JobSpec Spec(int replicas = 2) => TestJob.Spec(replicas, gpus: 1);
 
     [Fact]
     public async Task Submitting_the_same_id_twice_is_idempotent_and_a_different_spec_under_it_is_a_conflict()

@@ -9,10 +9,6 @@ namespace DePIN.Silo.Tests;
 /// <summary>Calls on <c>/v1/jobs</c> and <c>/v1/tenants</c> with an API key, for the job tests.</summary>
 public sealed class JobApi(HttpClient http)
 {
-    public static JobSpec Spec(int replicas = 2, int cpuCores = 2, int gpus = 0) => new(
-        JobKind.Batch, new ReplicaResources(cpuCores, 4L << 30, gpus, 0), replicas, JobConstraints.None, 10, 600, 60,
-        new VerificationPolicy(1, false), 1.5m);
-
     public static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..30];
 
     /// <summary>Creates a tenant as the operator; returns its API key.</summary>

@@ -147,7 +147,7 @@ public sealed class JobApiTests(SiloOnPostgres cluster) : IClassFixture<SiloOnPo
         Assert.Equal((JobStatus.Queued, "done watching"), (next.Previous, next.Reason));
     }
 
-    private static JobSpec Spec(int replicas = 2) => JobApi.Spec(replicas);
+    private static JobSpec Spec(int replicas = 2) => TestJob.Spec(replicas);
 
     private static string Unique(string prefix) => JobApi.Unique(prefix);
 

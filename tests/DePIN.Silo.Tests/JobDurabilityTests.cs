@@ -14,7 +14,7 @@ public sealed class JobDurabilityTests(PostgresServer postgres)
         var settings = SiloOnPostgres.Settings;
         settings["Nodes:TelemetryInterval"] = "00:01:00"; // the node stays online across the restart
         using var node = TestNode.Create(region: "durable-1", cpuCores: 8);
-        var spec = JobApi.Spec(replicas: 1, cpuCores: 8) with { Constraints = JobConstraints.None with { Regions = ["durable-1"] } };
+        var spec = TestJob.Spec(replicas: 1, cpuCores: 8) with { Constraints = JobConstraints.None with { Regions = ["durable-1"] } };
         string key;
 
         await using (var first = await ServiceProcess.StartSilo(database, clusterId, settings))

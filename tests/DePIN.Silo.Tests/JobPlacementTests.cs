@@ -16,9 +16,9 @@ public sealed class JobPlacementTests(SiloOnPostgres cluster) : IClassFixture<Si
         var key = await _jobs.NewTenant();
         var here = JobConstraints.None with { Regions = ["place-a"] };
 
-        (await _jobs.Send(HttpMethod.Put, "/v1/jobs/whole-node", key, JobApi.Spec(replicas: 2, cpuCores: 4) with { Constraints = here })).EnsureSuccessStatusCode();
+        (await _jobs.Send(HttpMethod.Put, "/v1/jobs/whole-node", key, TestJob.Spec(replicas: 2, cpuCores: 4) with { Constraints = here })).EnsureSuccessStatusCode();
         var placed = await JobWhen(key, "whole-node", j => j.Status == JobStatus.Placed, "the first job placed");
-        (await _jobs.Send(HttpMethod.Put, "/v1/jobs/next", key, JobApi.Spec(replicas: 1, cpuCores: 8) with { Constraints = here })).EnsureSuccessStatusCode();
+        (await _jobs.Send(HttpMethod.Put, "/v1/jobs/next", key, TestJob.Spec(replicas: 1, cpuCores: 8) with { Constraints = here })).EnsureSuccessStatusCode();
         var waiting = await _jobs.Get<JobDetails>("/v1/jobs/next", key);
         (await _jobs.Send(HttpMethod.Post, "/v1/jobs/whole-node/cancel", key, new CancelRequest("make room"))).EnsureSuccessStatusCode();
         var next = await JobWhen(key, "next", j => j.Status == JobStatus.Placed, "the second job placed once the first let go");
@@ -37,8 +37,8 @@ public sealed class JobPlacementTests(SiloOnPostgres cluster) : IClassFixture<Si
         var here = JobConstraints.None with { Regions = ["place-b"] };
 
         // The scheduler reads the directory every 200 ms here; until it has seen the node, such jobs still queue.
-        var tooBig = await Refused(key, JobApi.Spec(replicas: 1, cpuCores: 64) with { Constraints = here });
-        var tooMany = await Refused(key, JobApi.Spec(replicas: 3, gpus: 1) with { Constraints = here });
+        var tooBig = await Refused(key, TestJob.Spec(replicas: 1, cpuCores: 64) with { Constraints = here });
+        var tooMany = await Refused(key, TestJob.Spec(replicas: 3, gpus: 1) with { Constraints = here });
 
         Assert.Equal(["resources"], await JobApi.Fields(tooBig));
         Assert.Equal(["replicas"], await JobApi.Fields(tooMany));

@@ -4,10 +4,10 @@ using Microsoft.Extensions.Logging;
 
 namespace DePIN.Grains.Jobs;
 
+/// <summary>A job's durable state; its tenant and id are its grain key.</summary>
 [GenerateSerializer, Alias("DePIN.JobState")]
 public sealed class JobState
 {
-    [Id(0)] public string? Tenant { get; set; }
     [Id(1)] public JobSpec? Spec { get; set; }
     [Id(2)] public JobStatus Status { get; set; }
     [Id(3)] public string? Reason { get; set; }
@@ -18,7 +18,7 @@ public sealed class JobState
     [Id(8)] public double Progress { get; set; }
     [Id(9)] public JobCheckpoint? Checkpoint { get; set; }
 
-    public bool Exists => Tenant is not null && Spec is not null;
+    public bool Exists => Spec is not null;
 }
 
 /// <summary>
@@ -33,9 +33,16 @@ public sealed partial class JobGrain(
 {
     private JobState Job => state.State;
 
-    private string JobId => JobKey.Parse(this.GetPrimaryKeyString()).JobId;
+    private string Tenant = "";
+    private string JobId = "";
 
-    private string Tenant => JobKey.Parse(this.GetPrimaryKeyString()).Tenant;
+    private string Key => this.GetPrimaryKeyString();
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        (Tenant, JobId) = JobKey.Parse(Key);
+        return Task.CompletedTask;
+    }
 
     public async Task<SubmitResult> Submit(JobSpec spec)
     {
@@ -67,21 +74,16 @@ public sealed partial class JobGrain(
             await Index();
             if (Job.Status == JobStatus.Queued)
             {
-                await Scheduler.Enqueue(this.GetPrimaryKeyString(), spec);
+                await Scheduler.Enqueue(Key, spec);
             }
 
             return new SubmitResult(SubmitOutcome.AlreadySubmitted, Details());
         }
 
-        var now = clock.UtcNow;
-        Job.Tenant = tenant;
         Job.Spec = spec;
-        Job.Status = JobStatus.Queued;
-        Job.SubmittedAt = now;
-        Job.UpdatedAt = now;
-        await state.WriteStateAsync();
-        await Index();
-        await Scheduler.Enqueue(this.GetPrimaryKeyString(), spec);
+        Job.SubmittedAt = clock.UtcNow;
+        await Move(JobStatus.Queued, null, [], Job.SubmittedAt);
+        await Scheduler.Enqueue(Key, spec);
         await Announce(null);
         LogSubmitted(JobId, tenant, spec.Kind, spec.Replicas);
         return new SubmitResult(SubmitOutcome.Created, Details());
@@ -101,14 +103,8 @@ public sealed partial class JobGrain(
             return Details();
         }
 
-        var previous = Job.Status;
-        Job.Status = JobStatus.Cancelled;
-        Job.Reason = reason;
-        Job.Assignments = [];
-        Job.UpdatedAt = clock.UtcNow;
-        await state.WriteStateAsync();
-        await Index();
-        await Scheduler.Release(this.GetPrimaryKeyString());
+        var previous = await Move(JobStatus.Cancelled, reason, []);
+        await Scheduler.Release(Key);
         await Announce(previous);
         return Details();
     }
@@ -121,14 +117,8 @@ public sealed partial class JobGrain(
             return false;
         }
 
-        var previous = Job.Status;
-        Job.Status = JobStatus.Placed;
-        Job.Reason = null;
         Job.Attempts++;
-        Job.Assignments = [.. assignments.Select(a => a with { Attempt = Job.Attempts })];
-        Job.UpdatedAt = clock.UtcNow;
-        await state.WriteStateAsync();
-        await Index();
+        var previous = await Move(JobStatus.Placed, null, [.. assignments.Select(a => a with { Attempt = Job.Attempts })]);
         await Announce(previous);
         return true;
     }
@@ -140,14 +130,8 @@ public sealed partial class JobGrain(
             return;
         }
 
-        var previous = Job.Status;
-        Job.Status = JobStatus.Queued;
-        Job.Reason = reason;
-        Job.Assignments = [];
-        Job.UpdatedAt = clock.UtcNow;
-        await state.WriteStateAsync();
-        await Index();
-        await Scheduler.Enqueue(this.GetPrimaryKeyString(), Job.Spec!);
+        var previous = await Move(JobStatus.Queued, reason, []);
+        await Scheduler.Enqueue(Key, Job.Spec!);
         await Announce(previous);
     }
 
@@ -156,12 +140,28 @@ public sealed partial class JobGrain(
     /// <summary>Whether a job in this status will never change again.</summary>
     public static bool IsFinal(JobStatus status) => status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;
 
+    /// <summary>
+    /// Changes the status (synchronously, before the first await, so interleaved calls see it), then writes the state
+    /// and mirrors it into the tenant's index. Returns the status it left.
+    /// </summary>
+    private async Task<JobStatus> Move(JobStatus to, string? reason, JobAssignment[] assignments, DateTimeOffset? at = null)
+    {
+        var previous = Job.Status;
+        Job.Status = to;
+        Job.Reason = reason;
+        Job.Assignments = assignments;
+        Job.UpdatedAt = at ?? clock.UtcNow;
+        await state.WriteStateAsync();
+        await Index();
+        return previous;
+    }
+
     private JobDetails Details() => new(
-        JobId, Job.Tenant!, Job.Spec!, Job.Status, Job.Reason, Job.SubmittedAt, Job.UpdatedAt, Job.Attempts,
+        JobId, Tenant, Job.Spec!, Job.Status, Job.Reason, Job.SubmittedAt, Job.UpdatedAt, Job.Attempts,
         Job.Assignments, Job.Progress, Job.Checkpoint);
 
-    private Task Index() => TenantJobs.Shard(GrainFactory, Job.Tenant!, JobId)
-        .Upsert(new JobSummary(JobId, Job.Tenant!, Job.Spec!.Kind, Job.Status, Job.SubmittedAt, Job.UpdatedAt));
+    private Task Index() => TenantJobs.Shard(GrainFactory, Tenant, JobId)
+        .Upsert(new JobSummary(JobId, Tenant, Job.Spec!.Kind, Job.Status, Job.SubmittedAt, Job.UpdatedAt));
 
     private async Task Announce(JobStatus? previous)
     {

@@ -147,18 +147,7 @@ public static class JobEndpoints
         }
 
         var errors = new Dictionary<string, string[]>();
-        JobStatus? wanted = null;
-        if (state is not null)
-        {
-            if (state.Length > 0 && char.IsLetter(state[0]) && Enum.TryParse<JobStatus>(state, ignoreCase: true, out var parsed))
-            {
-                wanted = parsed;
-            }
-            else
-            {
-                errors["state"] = [$"must be one of {string.Join(", ", Enum.GetNames<JobStatus>().Select(n => n.ToLowerInvariant()))}"];
-            }
-        }
+        var wanted = Validation.ParseFilter<JobStatus>(state, "state", errors);
 
         if (limit is < 1 or > JobQuery.MaxLimit)
         {

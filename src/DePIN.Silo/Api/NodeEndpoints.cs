@@ -185,18 +185,7 @@ public static class NodeEndpoints
         IGrainFactory grains, string? status = null, string? region = null, string? after = null, int? limit = null)
     {
         var errors = new Dictionary<string, string[]>();
-        NodeStatus? wanted = null;
-        if (status is not null)
-        {
-            if (status.Length > 0 && char.IsLetter(status[0]) && Enum.TryParse<NodeStatus>(status, ignoreCase: true, out var parsed))
-            {
-                wanted = parsed;
-            }
-            else
-            {
-                errors["status"] = [$"must be one of {string.Join(", ", Enum.GetNames<NodeStatus>().Select(n => n.ToLowerInvariant()))}"];
-            }
-        }
+        var wanted = Validation.ParseFilter<NodeStatus>(status, "status", errors);
 
         if (region is not null && !Validation.IsRegion(region))
         {

@@ -85,6 +85,27 @@ public static class Validation
 
     public static bool IsRegion(string? region) => RegionCode.IsValid(region);
 
+    /// <summary>
+    /// A query parameter naming a value of <typeparamref name="TEnum"/> (case-insensitive, never a number); null when
+    /// absent. A bad value adds an error under <paramref name="field"/> listing the allowed ones.
+    /// </summary>
+    public static TEnum? ParseFilter<TEnum>(string? value, string field, Dictionary<string, string[]> errors)
+        where TEnum : struct, Enum
+    {
+        if (value is null)
+        {
+            return null;
+        }
+
+        if (value.Length > 0 && char.IsLetter(value[0]) && Enum.TryParse<TEnum>(value, ignoreCase: true, out var parsed))
+        {
+            return parsed;
+        }
+
+        errors[field] = [$"must be one of {string.Join(", ", Enum.GetNames<TEnum>().Select(n => n.ToLowerInvariant()))}"];
+        return null;
+    }
+
     private static bool IsRate(double value) => double.IsFinite(value) && value >= 0;
 
     private sealed class Errors

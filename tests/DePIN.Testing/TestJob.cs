@@ -1,0 +1,18 @@
+using DePIN.Abstractions.Jobs;
+
+namespace DePIN.Testing;
+
+/// <summary>Job specs for tests: a ten-minute batch gang with small replicas, to adjust with <c>with</c>.</summary>
+public static class TestJob
+{
+    public static JobSpec Spec(int replicas = 2, int cpuCores = 2, int gpus = 0) => new(
+        JobKind.Batch,
+        new ReplicaResources(cpuCores, 4L << 30, gpus, 0),
+        replicas,
+        JobConstraints.None,
+        Priority: 10,
+        EstimatedSeconds: 600,
+        CheckpointSeconds: 60,
+        new VerificationPolicy(1, Adaptive: false),
+        MaxPricePerReplicaHour: 1.5m);
+}
