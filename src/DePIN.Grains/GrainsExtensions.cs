@@ -31,6 +31,11 @@ public static class GrainsExtensions
             .Validate(o => o.Policy is "predictive" or "least_loaded" or "first_fit" or "random" && o.PassInterval > TimeSpan.Zero,
                 "Scheduler: Policy must be predictive, least_loaded, first_fit or random, and PassInterval positive.")
             .ValidateOnStart();
+        services.AddOptions<JobOptions>()
+            .Bind(configuration.GetSection(JobOptions.Section))
+            .Validate(o => o.MaxFailures >= 1 && o.StopGrace > TimeSpan.Zero && o.WatchdogPeriod >= TimeSpan.FromMinutes(1),
+                "Jobs: MaxFailures must be at least 1, StopGrace positive and WatchdogPeriod at least a minute (reminders' floor).")
+            .ValidateOnStart();
         services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
 
         silo.AddMemoryStreams(StreamNames.Provider, streams =>

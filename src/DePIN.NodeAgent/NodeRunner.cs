@@ -4,19 +4,26 @@ using DePIN.Abstractions.Telemetry;
 using DePIN.Core.Identity;
 using DePIN.NodeAgent.Platform;
 using DePIN.NodeAgent.Sampling;
+using DePIN.NodeAgent.Work;
 
 namespace DePIN.NodeAgent;
 
 /// <summary>
-/// One node's loop: register, then every interval take a sample, sign a batch and post it. Samples that could not be
-/// delivered stay buffered (up to <see cref="MaxBufferedSamples"/>) and go with the next batch.
+/// One node: register, then every interval take a sample, sign a batch and post it, while its <see cref="WorkRunner"/>
+/// runs the work the platform gives it. Samples that could not be delivered stay buffered (up to
+/// <see cref="MaxBufferedSamples"/>) and go with the next batch. Every accepted batch renews the work lease.
 /// </summary>
 public sealed partial class NodeRunner(
     NodeSigner signer, ITelemetrySource source, PlatformApi api, TimeProvider time, TimeSpan interval,
     AgentMetrics metrics, ILogger logger)
 {
     public const int MaxBufferedSamples = 120;
+
+    /// <summary>The lease in telemetry intervals: the platform declares a node offline after six silent ones.</summary>
+    public const int LeaseIntervals = 4;
+
     private readonly Queue<TelemetrySample> _pending = new();
+    private readonly Lease _lease = new(time, interval * LeaseIntervals);
     private long _sequence;
 
     public string NodeId => signer.NodeId;
@@ -29,6 +36,11 @@ public sealed partial class NodeRunner(
         }
 
         await RegisterUntilAccepted(cancellationToken);
+        await Task.WhenAll(Report(cancellationToken), new WorkRunner(signer, api, time, _lease, logger).Run(cancellationToken));
+    }
+
+    private async Task Report(CancellationToken cancellationToken)
+    {
         using var timer = new PeriodicTimer(interval, time);
         do
         {
@@ -45,6 +57,9 @@ public sealed partial class NodeRunner(
             switch (delivery)
             {
                 case Delivery.Accepted:
+                    _lease.Renew();
+                    _pending.Clear();
+                    break;
                 case Delivery.Refused: // this body will never be taken; keep sampling
                     _pending.Clear();
                     break;

@@ -110,7 +110,7 @@ public static class PlacementScenario
     private static async Task Submit(IGrainFactory grains, string prefix, int jobs, int concurrency, TimeSpan duration, Action submitted)
     {
         var spec = new JobSpec(JobKind.Batch, new ReplicaResources(1, 1L << 30, 0, 0), 1, JobConstraints.None, 10, 300, 60,
-            new VerificationPolicy(1, false), 1m);
+            new VerificationPolicy(1, false), 1m, new BatchWork(1, 1_000_000));
         var next = -1;
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(Enumerable.Range(0, concurrency).Select(async _ =>

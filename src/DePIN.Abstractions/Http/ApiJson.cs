@@ -55,4 +55,7 @@ public static class ApiJson
 [JsonSerializable(typeof(NewTenant))]
 [JsonSerializable(typeof(TenantCreated))]
 [JsonSerializable(typeof(CancelRequest))]
+[JsonSerializable(typeof(WorkPoll))]
+[JsonSerializable(typeof(WorkSet))]
+[JsonSerializable(typeof(WorkReport))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -28,9 +28,20 @@ public interface IJobGrain : IGrainWithStringKey
     [Alias("Placed"), AlwaysInterleave]
     Task<bool> Placed(int attempt, JobAssignment[] assignments);
 
-    /// <summary>The scheduler took the job's nodes back (one was lost): it queues again for a new attempt.</summary>
+    /// <summary>
+    /// One of the job's nodes went offline or is draining: the attempt ends, every other slot checkpoints and stops,
+    /// and the job queues again to resume from its checkpoints. Idempotent.
+    /// </summary>
     [Alias("Interrupted")]
-    Task Interrupted(string reason);
+    Task Interrupted(string nodeId, bool nodeReachable, string reason);
+
+    /// <summary>Higher-priority work needs the job's nodes: it checkpoints, stops and queues again. Idempotent.</summary>
+    [Alias("Preempt")]
+    Task Preempt(string reason);
+
+    /// <summary>An agent's report on one of the job's slots; the caller has checked the node's signature.</summary>
+    [Alias("Report")]
+    Task<ReportOutcome> Report(WorkReport report);
 }
 
 /// <summary>The grain key of a tenant's job.</summary>

@@ -94,6 +94,7 @@ public sealed record VerificationPolicy([property: Id(0)] int Redundancy, [prope
 /// <param name="CheckpointSeconds">How often replicas checkpoint; 0 for never.</param>
 /// <param name="Verification">How results are checked.</param>
 /// <param name="MaxPricePerReplicaHour">The most the tenant pays per replica-hour, in platform credits.</param>
+/// <param name="Batch">What a Batch job computes; required for Batch jobs, absent for the others.</param>
 [GenerateSerializer, Immutable, Alias("DePIN.JobSpec")]
 public sealed record JobSpec(
     [property: Id(0)] JobKind Kind,
@@ -104,4 +105,14 @@ public sealed record JobSpec(
     [property: Id(5)] double EstimatedSeconds,
     [property: Id(6)] double CheckpointSeconds,
     [property: Id(7)] VerificationPolicy Verification,
-    [property: Id(8)] decimal MaxPricePerReplicaHour);
+    [property: Id(8)] decimal MaxPricePerReplicaHour,
+    [property: Id(9)] BatchWork? Batch = null);
+
+/// <summary>
+/// A Batch job's work: each replica (shard) runs the deterministic kernel <c>DePIN.Core.Work.BatchKernel</c> over
+/// the seed and its shard number for a number of steps, so any node's result can be checked against another's.
+/// </summary>
+/// <param name="Seed">The kernel's seed.</param>
+/// <param name="Steps">Steps each replica takes, 1 or more.</param>
+[GenerateSerializer, Immutable, Alias("DePIN.BatchWork")]
+public sealed record BatchWork([property: Id(0)] ulong Seed, [property: Id(1)] long Steps);

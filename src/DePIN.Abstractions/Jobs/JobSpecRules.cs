@@ -11,6 +11,7 @@ public static class JobSpecRules
     public const int MaxPriority = 1000;
     public const int MaxRedundancy = 9;
     public const double MaxEstimatedSeconds = 30 * 24 * 3600;
+    public const long MaxBatchSteps = 1_000_000_000_000;
 
     /// <summary>Whether a client-chosen job id is usable: 1–128 of letters, digits, '-', '_', '.', starting with a letter or digit.</summary>
     public static bool IsJobId(string? id) =>
@@ -77,6 +78,19 @@ public static class JobSpecRules
         if (spec.MaxPricePerReplicaHour < 0)
         {
             Fail("maxPricePerReplicaHour", "must not be negative");
+        }
+
+        if (spec.Kind == JobKind.Batch && spec.Batch is null)
+        {
+            Fail("batch", "is required for batch jobs: the kernel's seed and steps");
+        }
+        else if (spec.Kind != JobKind.Batch && spec.Batch is not null)
+        {
+            Fail("batch", "is only for batch jobs");
+        }
+        else if (spec.Batch is { Steps: < 1 or > MaxBatchSteps })
+        {
+            Fail("batch.steps", $"must be between 1 and {MaxBatchSteps}");
         }
 
         var c = spec.Constraints;

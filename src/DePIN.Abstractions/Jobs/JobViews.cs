@@ -4,15 +4,23 @@ namespace DePIN.Abstractions.Jobs;
 [GenerateSerializer, Immutable, Alias("DePIN.JobAssignment")]
 public sealed record JobAssignment([property: Id(0)] int Replica, [property: Id(1)] string NodeId, [property: Id(2)] int Attempt);
 
-/// <summary>The last checkpoint: the content hash of an opaque blob and the step it was taken at.</summary>
+/// <summary>A replica's last checkpoint: the content hash of an opaque blob and the step it was taken at.</summary>
+/// <param name="Shard">The replica (shard of the work) it belongs to.</param>
 [GenerateSerializer, Immutable, Alias("DePIN.JobCheckpoint")]
-public sealed record JobCheckpoint([property: Id(0)] long Step, [property: Id(1)] string ContentHash, [property: Id(2)] DateTimeOffset At);
+public sealed record JobCheckpoint(
+    [property: Id(3)] int Shard,
+    [property: Id(0)] long Step,
+    [property: Id(1)] string ContentHash,
+    [property: Id(2)] DateTimeOffset At);
 
 /// <summary>Everything a tenant may know about its job.</summary>
 /// <param name="Reason">Why the job is where it is, when that needs saying (waiting, failed, cancelled).</param>
 /// <param name="Attempts">Placements so far; 0 while first queued.</param>
 /// <param name="Assignments">The current attempt's replica slots; empty unless placed or running.</param>
-/// <param name="Progress">0 to 1.</param>
+/// <param name="Progress">0 to 1: the share of the work's steps done, over all replicas.</param>
+/// <param name="Checkpoints">Each replica's last accepted checkpoint; a new attempt resumes from these.</param>
+/// <param name="Failures">Attempts that failed (the work's fault, not a lost node's); past the limit the job fails.</param>
+/// <param name="Result">Once succeeded: the verified result's hash (for several replicas, SHA-256 over theirs in order).</param>
 [GenerateSerializer, Immutable, Alias("DePIN.JobDetails")]
 public sealed record JobDetails(
     [property: Id(0)] string JobId,
@@ -25,7 +33,9 @@ public sealed record JobDetails(
     [property: Id(7)] int Attempts,
     [property: Id(8)] JobAssignment[] Assignments,
     [property: Id(9)] double Progress,
-    [property: Id(10)] JobCheckpoint? Checkpoint);
+    [property: Id(11)] JobCheckpoint[] Checkpoints,
+    [property: Id(12)] int Failures,
+    [property: Id(13)] string? Result);
 
 /// <summary>A row of a job listing.</summary>
 [GenerateSerializer, Immutable, Alias("DePIN.JobSummary")]

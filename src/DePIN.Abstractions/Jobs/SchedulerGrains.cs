@@ -14,6 +14,14 @@ public interface ISchedulerGrain : IGrainWithStringKey
     [Alias("Enqueue")]
     Task Enqueue(string jobKey, JobSpec spec);
 
+    /// <summary>
+    /// Frees what the job's earlier attempts hold and queues it for <paramref name="attempt"/>, not to be placed
+    /// before <paramref name="notBefore"/> (retry backoff); completes once durable. Idempotent: nothing happens once
+    /// that attempt is queued or placed.
+    /// </summary>
+    [Alias("Requeue")]
+    Task Requeue(string jobKey, JobSpec spec, int attempt, DateTimeOffset notBefore);
+
     /// <summary>Takes the job out of the queue and frees what it holds (it ended or was cancelled). Idempotent.</summary>
     [Alias("Release")]
     Task Release(string jobKey);

@@ -16,6 +16,13 @@ public interface INodeGrain : IGrainWithStringKey
     [Alias("GetDetails")]
     ValueTask<NodeDetails?> GetDetails();
 
+    /// <summary>
+    /// Records how one of the node's checked results went: it agreed with the majority of the nodes computing the
+    /// same work, or it did not. Moves the node's reputation, which the directory carries to the scheduler.
+    /// </summary>
+    [Alias("RecordVerdict")]
+    Task RecordVerdict(bool agreed);
+
     /// <summary>Re-evaluates liveness now. Timers call this; so may an operator.</summary>
     [Alias("CheckLiveness")]
     Task CheckLiveness();

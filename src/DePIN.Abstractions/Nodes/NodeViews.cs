@@ -15,7 +15,12 @@ public sealed record NodeSummary(
     [property: Id(7)] double Latitude,
     [property: Id(8)] double Longitude,
     [property: Id(9)] string AgentVersion,
-    [property: Id(10)] DateTimeOffset StatusChangedAt);
+    [property: Id(10)] DateTimeOffset StatusChangedAt,
+    [property: Id(11)] double Reputation = NodeSummary.NewReputation)
+{
+    /// <summary>The reputation of a node no result of which has been checked yet.</summary>
+    public const double NewReputation = 0.5;
+}
 
 /// <summary>Everything the platform knows about one node.</summary>
 [GenerateSerializer, Immutable, Alias("DePIN.NodeDetails")]
@@ -30,7 +35,13 @@ public sealed record NodeDetails(
     [property: Id(7)] DateTimeOffset? LastHeardAt,
     [property: Id(8)] long LastSequence,
     [property: Id(9)] TelemetrySummary Telemetry,
-    [property: Id(10)] TelemetryCounters Counters);
+    [property: Id(10)] TelemetryCounters Counters,
+    [property: Id(11)] NodeReputation Reputation);
+
+/// <summary>How a node's checked results went: results that agreed with the majority, and results that did not.</summary>
+/// <param name="Score">0 to 1; see <c>DePIN.Core.Work.Reputation</c>.</param>
+[GenerateSerializer, Immutable, Alias("DePIN.NodeReputation")]
+public sealed record NodeReputation([property: Id(0)] long Agreed, [property: Id(1)] long Disagreed, [property: Id(2)] double Score);
 
 /// <summary>A node registered (<paramref name="Previous"/> null) or its status changed.</summary>
 /// <param name="Reason">Why, in words: "telemetry resumed", "silent for 15 s", "registered".</param>

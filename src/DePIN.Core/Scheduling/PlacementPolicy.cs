@@ -47,12 +47,6 @@ public static class Gang
         return null;
     }
 
-    /// <summary>
-    /// The candidates that satisfy the request's constraints and have room for at least one replica. On a large fleet
-    /// only a sample is scored, as kube-scheduler's percentageOfNodesToScore does: the search starts at a random
-    /// node and stops once it has <see cref="PlacementRequest.MaxNodesToScore"/> feasible nodes (never fewer than the
-    /// gang needs, when that many exist), so a placement costs the same at 10,000 nodes as at 1,000.
-    /// </summary>
     /// <summary>kube-scheduler's adaptive sample: 50 % of a small fleet, falling to 5 % by 5,625 nodes, at least 100.</summary>
     public static int NodesToScore(int fleetSize)
     {
@@ -60,6 +54,12 @@ public static class Gang
         return Math.Max(100, fleetSize * percent / 100);
     }
 
+    /// <summary>
+    /// The candidates that satisfy the request's constraints and have room for at least one replica. On a large fleet
+    /// only a sample is scored, as kube-scheduler's percentageOfNodesToScore does: the search starts at a random
+    /// node and stops once it has <see cref="PlacementRequest.MaxNodesToScore"/> feasible nodes (never fewer than the
+    /// gang needs, when that many exist), so a placement costs the same at 10,000 nodes as at 1,000.
+    /// </summary>
     public static List<NodeCandidate> Feasible(PlacementRequest request, IReadOnlyList<NodeCandidate> candidates, Random? random = null)
     {
         var feasible = new List<NodeCandidate>();

@@ -1,8 +1,36 @@
 using DePIN.Abstractions;
 using DePIN.Abstractions.Jobs;
+using DePIN.Abstractions.Nodes;
+using DePIN.Core.Work;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 
 namespace DePIN.Grains.Jobs;
+
+/// <summary>What one slot of the current attempt has reported.</summary>
+[GenerateSerializer, Alias("DePIN.SlotState")]
+public sealed class SlotState
+{
+    [Id(0)] public bool Started { get; set; }
+    [Id(1)] public long Step { get; set; }
+    [Id(2)] public long CheckpointStep { get; set; }
+    [Id(3)] public string? CheckpointHash { get; set; }
+    [Id(4)] public string? Result { get; set; }
+    [Id(5)] public bool Stopped { get; set; }
+}
+
+/// <summary>A shard's accepted checkpoint, blob included: a new attempt resumes from it.</summary>
+[GenerateSerializer, Immutable, Alias("DePIN.StoredCheckpoint")]
+public sealed record StoredCheckpoint(
+    [property: Id(0)] int Shard,
+    [property: Id(1)] WorkCheckpoint Checkpoint,
+    [property: Id(2)] DateTimeOffset At);
+
+/// <summary>The current attempt is winding down: its slots checkpoint and stop, then the job queues again.</summary>
+/// <param name="Failure">The attempt failed (counts toward the retry limit and waits out a backoff).</param>
+/// <param name="Deadline">Slots that have not stopped by then are taken as stopped.</param>
+[GenerateSerializer, Immutable, Alias("DePIN.Stopping")]
+public sealed record Stopping([property: Id(0)] string Reason, [property: Id(1)] bool Failure, [property: Id(2)] DateTimeOffset Deadline);
 
 /// <summary>A job's durable state; its tenant and id are its grain key.</summary>
 [GenerateSerializer, Alias("DePIN.JobState")]
@@ -15,28 +43,41 @@ public sealed class JobState
     [Id(5)] public DateTimeOffset UpdatedAt { get; set; }
     [Id(6)] public int Attempts { get; set; }
     [Id(7)] public JobAssignment[] Assignments { get; set; } = [];
-    [Id(8)] public double Progress { get; set; }
-    [Id(9)] public JobCheckpoint? Checkpoint { get; set; }
+    [Id(10)] public List<StoredCheckpoint> Checkpoints { get; set; } = [];
+    [Id(11)] public SlotState[] Slots { get; set; } = [];
+    [Id(12)] public int Failures { get; set; }
+    [Id(13)] public string? Result { get; set; }
+    [Id(14)] public Stopping? Stopping { get; set; }
 
     public bool Exists => Spec is not null;
 }
 
 /// <summary>
-/// One job: its spec, lifecycle and (as the scheduler and agents act on it) assignments, progress and checkpoints.
-/// Every change is written before it is acknowledged or announced, and mirrored into the tenant's job index.
+/// One job: its spec and lifecycle, and the attempts that run it. An attempt is a set of replica slots the scheduler
+/// placed on nodes; the job hands each slot to its node's inbox, takes the agents' reports (progress, checkpoints,
+/// results), verifies results by majority when it runs copies, and when an attempt must end early (a node was lost or
+/// drains, higher-priority work preempts it, a replica failed) it has the other slots checkpoint and stop before it
+/// queues again, so that no slot ever runs twice at once. Every change is written before it is acknowledged or
+/// announced, and mirrored into the tenant's job index.
 /// </summary>
 public sealed partial class JobGrain(
     [PersistentState("job", StorageNames.Jobs)] IPersistentState<JobState> state,
     PlatformClock clock,
+    IOptions<JobOptions> options,
     ILogger<JobGrain> logger)
-    : Grain, IJobGrain
+    : Grain, IJobGrain, IRemindable
 {
+    private const string Watchdog = "watchdog";
+    private readonly JobOptions _options = options.Value;
+
     private JobState Job => state.State;
 
     private string Tenant = "";
     private string JobId = "";
 
     private string Key => this.GetPrimaryKeyString();
+
+    private bool Active => Job.Status is JobStatus.Placed or JobStatus.Running;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -51,10 +92,9 @@ public sealed partial class JobGrain(
             throw new InvalidJobSpecException(new() { ["id"] = ["must be 1 to 128 letters, digits, '-', '_' or '.', starting with a letter or digit"] });
         }
 
-        var tenant = Tenant;
-        if (!TenantName.IsValid(tenant))
+        if (!TenantName.IsValid(Tenant))
         {
-            throw new ArgumentException($"'{tenant}' is not a tenant name.");
+            throw new ArgumentException($"'{Tenant}' is not a tenant name.");
         }
 
         var errors = JobSpecRules.Check(spec);
@@ -72,7 +112,7 @@ public sealed partial class JobGrain(
 
             // A retry of a submission that may not have reached the index or the queue: make sure it did.
             await Index();
-            if (Job.Status == JobStatus.Queued)
+            if (Job.Status == JobStatus.Queued && Job.Attempts == 0)
             {
                 await Scheduler.Enqueue(Key, spec);
             }
@@ -82,10 +122,10 @@ public sealed partial class JobGrain(
 
         Job.Spec = spec;
         Job.SubmittedAt = clock.UtcNow;
-        await Move(JobStatus.Queued, null, [], Job.SubmittedAt);
+        await Move(JobStatus.Queued, null, Job.SubmittedAt);
         await Scheduler.Enqueue(Key, spec);
         await Announce(null);
-        LogSubmitted(JobId, tenant, spec.Kind, spec.Replicas);
+        LogSubmitted(JobId, Tenant, spec.Kind, spec.Replicas);
         return new SubmitResult(SubmitOutcome.Created, Details());
     }
 
@@ -103,53 +143,328 @@ public sealed partial class JobGrain(
             return Details();
         }
 
-        var previous = await Move(JobStatus.Cancelled, reason, []);
-        await Scheduler.Release(Key);
-        await Announce(previous);
+        await End(JobStatus.Cancelled, reason);
         return Details();
     }
 
     public async Task<bool> Placed(int attempt, JobAssignment[] assignments)
     {
         // Runs interleaved: decide and change state before the first await.
-        if (!Job.Exists || Job.Status != JobStatus.Queued)
+        if (Job.Exists && attempt == Job.Attempts && Active)
+        {
+            return true; // the scheduler telling again what it told before
+        }
+
+        var free = Job.Status == JobStatus.Queued || (Job.Stopping is not null && Job.Slots.All(s => s.Stopped));
+        if (!Job.Exists || !free || attempt != Job.Attempts + 1)
         {
             return false;
         }
 
-        Job.Attempts++;
-        var previous = await Move(JobStatus.Placed, null, [.. assignments.Select(a => a with { Attempt = Job.Attempts })]);
+        Job.Attempts = attempt;
+        Job.Stopping = null;
+        Job.Assignments = [.. assignments.Select(a => a with { Attempt = attempt })];
+        Job.Slots = [.. assignments.Select(_ => new SlotState())];
+        var previous = await Move(JobStatus.Placed, null);
+        await this.RegisterOrUpdateReminder(Watchdog, _options.WatchdogPeriod, _options.WatchdogPeriod);
+        await Dispatch();
         await Announce(previous);
         return true;
     }
 
-    public async Task Interrupted(string reason)
+    public async Task Interrupted(string nodeId, bool nodeReachable, string reason)
     {
-        if (!Job.Exists || Job.Status is not (JobStatus.Placed or JobStatus.Running))
+        if (!Job.Exists || !Active)
         {
             return;
         }
 
-        var previous = await Move(JobStatus.Queued, reason, []);
-        await Scheduler.Enqueue(Key, Job.Spec!);
-        await Announce(previous);
+        if (!nodeReachable)
+        {
+            // The node's agent holds a lease shorter than the silence that made it offline: it has stopped already.
+            foreach (var (slot, i) in Job.Slots.Select((s, i) => (s, i)).Where(x => Job.Assignments[x.i].NodeId == nodeId))
+            {
+                slot.Stopped = true;
+            }
+        }
+
+        await BeginStop(reason, failure: false);
+    }
+
+    public Task Preempt(string reason) => Job.Exists && Active ? BeginStop(reason, failure: false) : Task.CompletedTask;
+
+    public async Task<ReportOutcome> Report(WorkReport report)
+    {
+        if (!Job.Exists)
+        {
+            return ReportOutcome.UnknownJob;
+        }
+
+        if (!Active || report.Attempt != Job.Attempts || report.Slot < 0 || report.Slot >= Job.Slots.Length ||
+            Job.Assignments[report.Slot].NodeId != report.NodeId || Job.Slots[report.Slot].Stopped)
+        {
+            return ReportOutcome.Superseded;
+        }
+
+        var slot = Job.Slots[report.Slot];
+        slot.Step = Math.Max(slot.Step, report.Step);
+        if (report.Checkpoint is { } checkpoint && WorkRules.IsCheckpoint(checkpoint))
+        {
+            TakeCheckpoint(report.Slot, checkpoint);
+        }
+
+        switch (report.Kind)
+        {
+            case WorkReportKind.Started:
+                slot.Started = true;
+                if (Job.Status == JobStatus.Placed && Job.Slots.All(s => s.Started))
+                {
+                    var previous = await Move(JobStatus.Running, null);
+                    await Announce(previous);
+                    return ReportOutcome.Accepted;
+                }
+
+                break;
+            case WorkReportKind.Completed when slot.Result is null && WorkRules.IsHash(report.ResultHash):
+                slot.Started = true;
+                slot.Result = report.ResultHash;
+                if (Job.Slots.All(s => s.Result is not null))
+                {
+                    await Verify();
+                    return ReportOutcome.Accepted;
+                }
+
+                break;
+            case WorkReportKind.Stopped:
+                slot.Stopped = true;
+                await BeginStop(Job.Stopping?.Reason ?? $"Replica {report.Slot} was stopped by node {report.NodeId}'s agent.", failure: false);
+                return ReportOutcome.Accepted;
+            case WorkReportKind.Failed:
+                slot.Stopped = true;
+                LogReplicaFailed(JobId, report.Slot, report.NodeId, report.Error);
+                await BeginStop($"Replica {report.Slot} failed on node {report.NodeId}: {report.Error}", failure: true);
+                return ReportOutcome.Accepted;
+        }
+
+        Job.UpdatedAt = clock.UtcNow;
+        await state.WriteStateAsync();
+        return ReportOutcome.Accepted;
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (!Job.Exists || !Active)
+        {
+            await Forget();
+            return;
+        }
+
+        if (Job.Stopping is { } stopping)
+        {
+            if (clock.UtcNow >= stopping.Deadline)
+            {
+                // Agents that never answered have lost their lease by now.
+                foreach (var slot in Job.Slots)
+                {
+                    slot.Stopped = true;
+                }
+            }
+
+            if (Job.Slots.All(s => s.Stopped))
+            {
+                await FinishStop();
+            }
+            else
+            {
+                await StopSlots();
+            }
+
+            return;
+        }
+
+        await Dispatch(); // heals an inbox write lost in a crash; a no-op otherwise
     }
 
     private ISchedulerGrain Scheduler => GrainFactory.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key);
 
+    private INodeWorkGrain Inbox(string nodeId) => GrainFactory.GetGrain<INodeWorkGrain>(nodeId);
+
     /// <summary>Whether a job in this status will never change again.</summary>
     public static bool IsFinal(JobStatus status) => status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;
+
+    private int Copies => Job.Assignments.Length / Job.Spec!.Replicas;
+
+    private int ShardOf(int slot) => slot % Job.Spec!.Replicas;
+
+    private Task Dispatch()
+    {
+        var spec = Job.Spec!;
+        var every = spec.Batch is { } batch && spec.CheckpointSeconds > 0
+            ? Math.Max(1, (long)Math.Ceiling(batch.Steps * spec.CheckpointSeconds / spec.EstimatedSeconds))
+            : 0;
+        return Task.WhenAll(Job.Assignments.Select(a =>
+        {
+            var shard = ShardOf(a.Replica);
+            var resume = Job.Checkpoints.Find(c => c.Shard == shard)?.Checkpoint;
+            return Inbox(a.NodeId).Assign(new WorkItem(Key, a.Replica, shard, a.Attempt, spec.Kind, spec.Batch, every, resume, Stop: false));
+        }));
+    }
+
+    /// <summary>
+    /// Keeps a slot's checkpoint as its shard's when a majority of the shard's copies reported the same one: a single
+    /// node cannot poison what every later attempt resumes from.
+    /// </summary>
+    private void TakeCheckpoint(int slotIndex, WorkCheckpoint checkpoint)
+    {
+        var slot = Job.Slots[slotIndex];
+        slot.CheckpointStep = checkpoint.Step;
+        slot.CheckpointHash = checkpoint.ContentHash;
+        var shard = ShardOf(slotIndex);
+        var same = Enumerable.Range(0, Job.Slots.Length)
+            .Count(i => ShardOf(i) == shard && Job.Slots[i].CheckpointStep == checkpoint.Step && Job.Slots[i].CheckpointHash == checkpoint.ContentHash);
+        var current = Job.Checkpoints.Find(c => c.Shard == shard);
+        if (same * 2 > Copies && (current is null || current.Checkpoint.Step < checkpoint.Step))
+        {
+            Job.Checkpoints.RemoveAll(c => c.Shard == shard);
+            Job.Checkpoints.Add(new StoredCheckpoint(shard, checkpoint, clock.UtcNow));
+        }
+    }
+
+    /// <summary>Every slot reported a result: the majority of each shard's copies wins, and the nodes are judged.</summary>
+    private async Task Verify()
+    {
+        var spec = Job.Spec!;
+        var winners = new string?[spec.Replicas];
+        var verdicts = new List<(string NodeId, bool Agreed)>();
+        for (var shard = 0; shard < spec.Replicas; shard++)
+        {
+            var slots = Enumerable.Range(0, Job.Slots.Length).Where(i => ShardOf(i) == shard).ToArray();
+            var verdict = Verification.Majority([.. slots.Select(i => Job.Slots[i].Result!)]);
+            winners[shard] = verdict.Winner;
+            if (slots.Length > 1)
+            {
+                verdicts.AddRange(verdict.Agreed.Select(i => (Job.Assignments[slots[i]].NodeId, true)));
+                verdicts.AddRange(verdict.Disagreed.Select(i => (Job.Assignments[slots[i]].NodeId, false)));
+            }
+        }
+
+        // Judge first: a crash after this repeats verdicts at worst, never loses the result.
+        await Task.WhenAll(verdicts.Select(v => GrainFactory.GetGrain<INodeGrain>(v.NodeId).RecordVerdict(v.Agreed)));
+        foreach (var (nodeId, agreed) in verdicts.Where(v => !v.Agreed))
+        {
+            LogDisagreed(JobId, nodeId);
+        }
+
+        if (winners.Any(w => w is null))
+        {
+            foreach (var slot in Job.Slots)
+            {
+                slot.Stopped = true;
+            }
+
+            await BeginStop("The replicas' results disagreed with no majority.", failure: true);
+            return;
+        }
+
+        Job.Result = Verification.Combine([.. winners.Select(w => w!)]);
+        await End(JobStatus.Succeeded, null);
+    }
+
+    /// <summary>Starts winding the attempt down; once every slot has stopped, the job queues again.</summary>
+    private async Task BeginStop(string reason, bool failure)
+    {
+        if (Job.Stopping is not null)
+        {
+            await state.WriteStateAsync(); // slots marked stopped meanwhile
+            if (Job.Slots.All(s => s.Stopped))
+            {
+                await FinishStop();
+            }
+
+            return;
+        }
+
+        if (failure && Job.Failures + 1 >= _options.MaxFailures)
+        {
+            Job.Failures++;
+            await End(JobStatus.Failed, $"{reason} Gave up after {Job.Failures} failed attempts.");
+            return;
+        }
+
+        Job.Failures += failure ? 1 : 0;
+        Job.Stopping = new Stopping(reason, failure, clock.UtcNow + _options.StopGrace);
+        Job.Reason = reason;
+        Job.UpdatedAt = clock.UtcNow;
+        await state.WriteStateAsync();
+        if (Job.Slots.All(s => s.Stopped))
+        {
+            await FinishStop();
+            return;
+        }
+
+        await StopSlots();
+    }
+
+    private Task StopSlots() => Task.WhenAll(Job.Assignments.Where((_, i) => !Job.Slots[i].Stopped)
+        .Select(a => a.NodeId).Distinct(StringComparer.Ordinal).Select(node => Inbox(node).Stop(Key, Job.Attempts)));
+
+    /// <summary>Every slot has stopped: free the nodes and queue again (after a backoff when the attempt failed).</summary>
+    private async Task FinishStop()
+    {
+        var stopping = Job.Stopping!;
+        var attempt = Job.Attempts;
+        await Withdraw();
+        var notBefore = clock.UtcNow + (stopping.Failure ? Backoff(Job.Failures) : TimeSpan.Zero);
+        await Scheduler.Requeue(Key, Job.Spec!, attempt + 1, notBefore);
+        if (Job.Attempts != attempt || Job.Stopping is null)
+        {
+            return; // placed again already (Placed interleaves)
+        }
+
+        Job.Stopping = null;
+        Job.Assignments = [];
+        Job.Slots = [];
+        var previous = await Move(JobStatus.Queued, stopping.Reason);
+        await Forget();
+        await Announce(previous);
+    }
+
+    /// <summary>The wait before the n-th retry: 10 s doubling to at most 10 min.</summary>
+    public static TimeSpan Backoff(int failures) =>
+        TimeSpan.FromSeconds(Math.Min(600, 10 * Math.Pow(2, Math.Max(0, failures - 1))));
+
+    private async Task End(JobStatus status, string? reason)
+    {
+        Job.Stopping = null;
+        var held = Job.Assignments;
+        var previous = await Move(status, reason);
+        await Withdraw(held);
+        await Scheduler.Release(Key);
+        await Forget();
+        await Announce(previous);
+    }
+
+    private Task Withdraw(JobAssignment[]? assignments = null) =>
+        Task.WhenAll((assignments ?? Job.Assignments).Select(a => a.NodeId).Distinct(StringComparer.Ordinal)
+            .Select(node => Inbox(node).Withdraw(Key, Job.Attempts)));
+
+    private async Task Forget()
+    {
+        if (await this.GetReminder(Watchdog) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
+    }
 
     /// <summary>
     /// Changes the status (synchronously, before the first await, so interleaved calls see it), then writes the state
     /// and mirrors it into the tenant's index. Returns the status it left.
     /// </summary>
-    private async Task<JobStatus> Move(JobStatus to, string? reason, JobAssignment[] assignments, DateTimeOffset? at = null)
+    private async Task<JobStatus> Move(JobStatus to, string? reason, DateTimeOffset? at = null)
     {
         var previous = Job.Status;
         Job.Status = to;
         Job.Reason = reason;
-        Job.Assignments = assignments;
         Job.UpdatedAt = at ?? clock.UtcNow;
         await state.WriteStateAsync();
         await Index();
@@ -158,7 +473,37 @@ public sealed partial class JobGrain(
 
     private JobDetails Details() => new(
         JobId, Tenant, Job.Spec!, Job.Status, Job.Reason, Job.SubmittedAt, Job.UpdatedAt, Job.Attempts,
-        Job.Assignments, Job.Progress, Job.Checkpoint);
+        Active ? Job.Assignments : [], Progress(),
+        [.. Job.Checkpoints.OrderBy(c => c.Shard).Select(c => new JobCheckpoint(c.Shard, c.Checkpoint.Step, c.Checkpoint.ContentHash, c.At))],
+        Job.Failures, Job.Result);
+
+    /// <summary>The share of the work done: per shard the furthest of its checkpoint and its copies, averaged.</summary>
+    private double Progress()
+    {
+        if (Job.Status == JobStatus.Succeeded)
+        {
+            return 1;
+        }
+
+        if (Job.Spec!.Batch is not { } batch)
+        {
+            return 0;
+        }
+
+        var done = 0.0;
+        for (var shard = 0; shard < Job.Spec.Replicas; shard++)
+        {
+            var step = Job.Checkpoints.Find(c => c.Shard == shard)?.Checkpoint.Step ?? 0;
+            for (var i = shard; i < Job.Slots.Length; i += Job.Spec.Replicas)
+            {
+                step = Math.Max(step, Job.Slots[i].Step);
+            }
+
+            done += Math.Min(1, (double)step / batch.Steps);
+        }
+
+        return done / Job.Spec.Replicas;
+    }
 
     private Task Index() => TenantJobs.Shard(GrainFactory, Tenant, JobId)
         .Upsert(new JobSummary(JobId, Tenant, Job.Spec!.Kind, Job.Status, Job.SubmittedAt, Job.UpdatedAt));
@@ -183,4 +528,25 @@ public sealed partial class JobGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The {Status} event of job {JobId} was not published")]
     private partial void LogEventLost(Exception exception, string jobId, JobStatus status);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: replica {Slot} failed on node {NodeId}: {Error}")]
+    private partial void LogReplicaFailed(string jobId, int slot, string nodeId, string? error);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId}: node {NodeId} returned a result the majority did not")]
+    private partial void LogDisagreed(string jobId, string nodeId);
+}
+
+/// <summary>How jobs retry and wind down: configuration section <c>Jobs</c>.</summary>
+public sealed class JobOptions
+{
+    public const string Section = "Jobs";
+
+    /// <summary>Failed attempts after which a job fails for good.</summary>
+    public int MaxFailures { get; set; } = 4;
+
+    /// <summary>How long slots asked to stop get to checkpoint and answer before they are taken as stopped.</summary>
+    public TimeSpan StopGrace { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>How often a placed or running job checks on itself (stop deadlines, inboxes lost in a crash).</summary>
+    public TimeSpan WatchdogPeriod { get; set; } = TimeSpan.FromMinutes(1);
 }

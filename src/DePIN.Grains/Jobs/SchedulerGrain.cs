@@ -2,6 +2,7 @@ using DePIN.Abstractions;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
 using DePIN.Core.Scheduling;
+using DePIN.Core.Work;
 using DePIN.Grains.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -11,11 +12,21 @@ using Orleans.Streams.Core;
 
 namespace DePIN.Grains.Jobs;
 
+/// <summary>A job waiting for its <paramref name="Attempt"/>-th placement, not before <paramref name="NotBefore"/>.</summary>
 [GenerateSerializer, Immutable, Alias("DePIN.QueuedJob")]
-public sealed record QueuedJob([property: Id(0)] JobSpec Spec, [property: Id(1)] DateTimeOffset QueuedAt, [property: Id(2)] int Attempt);
+public sealed record QueuedJob(
+    [property: Id(0)] JobSpec Spec,
+    [property: Id(1)] DateTimeOffset QueuedAt,
+    [property: Id(2)] int Attempt,
+    [property: Id(3)] DateTimeOffset NotBefore);
 
+/// <summary>What one attempt of a job holds: a node per slot (repeated when a node holds several).</summary>
 [GenerateSerializer, Immutable, Alias("DePIN.Allocation")]
-public sealed record Allocation([property: Id(0)] string[] Nodes, [property: Id(1)] ReplicaResources PerReplica);
+public sealed record Allocation(
+    [property: Id(0)] string[] Nodes,
+    [property: Id(1)] ReplicaResources PerReplica,
+    [property: Id(2)] int Priority,
+    [property: Id(3)] int Attempt);
 
 [GenerateSerializer, Alias("DePIN.SchedulerState")]
 public sealed class SchedulerState
@@ -42,6 +53,7 @@ public sealed partial class SchedulerGrain(
     private readonly SchedulerOptions _options = options.Value;
     private readonly Dictionary<string, NodeCandidate> _nodes = new(StringComparer.Ordinal);
     private Dictionary<string, Allocation> _allocations = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _preempting = new(StringComparer.Ordinal); // victim → the job it makes room for
     private List<NodeCandidate>? _ordered; // the placeable nodes in id order; null until needed after a change
     private List<NodeCandidate> _fleet = [];
     private readonly Dictionary<string, NodeAvailability> _availability = new(StringComparer.Ordinal);
@@ -58,7 +70,7 @@ public sealed partial class SchedulerGrain(
     {
         // A job recorded in the ledger was placed, even if the queue's write did not follow before a crash.
         _allocations = await AllocationLedger.Load(GrainFactory);
-        if (Ledger.Queue.Keys.Where(_allocations.ContainsKey).ToList() is { Count: > 0 } placed)
+        if (Ledger.Queue.Where(q => _allocations.TryGetValue(q.Key, out var a) && a.Attempt >= q.Value.Attempt).Select(q => q.Key).ToList() is { Count: > 0 } placed)
         {
             placed.ForEach(key => Ledger.Queue.Remove(key));
             await state.WriteStateAsync();
@@ -96,13 +108,36 @@ public sealed partial class SchedulerGrain(
             return Task.CompletedTask;
         }
 
-        Ledger.Queue[jobKey] = new QueuedJob(spec, clock.UtcNow, 0);
+        Ledger.Queue[jobKey] = new QueuedJob(spec, clock.UtcNow, 1, clock.UtcNow);
         _kick?.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan);
         return _commit.Persist();
     }
 
+    public async Task Requeue(string jobKey, JobSpec spec, int attempt, DateTimeOffset notBefore)
+    {
+        if (_allocations.TryGetValue(jobKey, out var held))
+        {
+            if (held.Attempt >= attempt)
+            {
+                return;
+            }
+
+            await Release(jobKey);
+        }
+
+        if (Ledger.Queue.TryGetValue(jobKey, out var queued) && queued.Attempt >= attempt)
+        {
+            return;
+        }
+
+        Ledger.Queue[jobKey] = new QueuedJob(spec, clock.UtcNow, attempt, notBefore);
+        _kick?.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        await _commit.Persist();
+    }
+
     public async Task Release(string jobKey)
     {
+        _preempting.Remove(jobKey);
         if (_allocations.Remove(jobKey, out var allocation))
         {
             foreach (var nodeId in allocation.Nodes)
@@ -165,19 +200,22 @@ public sealed partial class SchedulerGrain(
     }
 
     /// <summary>
-    /// Every gang holding the lost node lets go of all its nodes and queues again: its replicas resume elsewhere from
-    /// the last checkpoint.
+    /// Every gang holding the lost node ends its attempt: the other replicas checkpoint and stop, then the job frees
+    /// its nodes and queues again, to resume elsewhere from its checkpoints. An offline node's agent has stopped on
+    /// its own (its lease ran out first); a draining one checkpoints and stops when asked.
     /// </summary>
     private async Task Evacuate(string nodeId, NodeStatus status)
     {
-        var reason = status == NodeStatus.Offline ? "node_offline" : status.ToString().ToLowerInvariant();
+        var went = status.ToString().ToLowerInvariant();
+        var reason = status == NodeStatus.Offline ? "node_offline" : went;
         var hit = _allocations.Where(a => a.Value.Nodes.Contains(nodeId, StringComparer.Ordinal)).Select(a => a.Key).ToList();
-        foreach (var jobKey in hit)
+        foreach (var _ in hit)
         {
-            await Release(jobKey);
             metrics.JobInterrupted(reason);
-            await GrainFactory.GetGrain<IJobGrain>(jobKey).Interrupted($"Node {nodeId} went {status.ToString().ToLowerInvariant()}; queued again.");
         }
+
+        await Task.WhenAll(hit.Select(jobKey => GrainFactory.GetGrain<IJobGrain>(jobKey)
+            .Interrupted(nodeId, status != NodeStatus.Offline, $"Node {nodeId} went {went}; the job resumes elsewhere from its checkpoints.")));
     }
 
     public Task OnCompletedAsync() => Task.CompletedTask;
@@ -205,7 +243,13 @@ public sealed partial class SchedulerGrain(
                 }
 
                 await RefreshDirectory();
-                var placed = PlaceQueued();
+                var (placed, victims) = PlaceQueued();
+                if (victims.Count > 0)
+                {
+                    await Task.WhenAll(victims.Select(v => GrainFactory.GetGrain<IJobGrain>(v.Victim)
+                        .Preempt($"Preempted by higher-priority job {JobKey.Parse(v.For).JobId}; it resumes from its checkpoints.")));
+                }
+
                 if (placed.Count == 0)
                 {
                     continue;
@@ -233,9 +277,14 @@ public sealed partial class SchedulerGrain(
         }
     }
 
-    /// <summary>One synchronous sweep over the queue, highest priority and oldest first; commits to the ledger.</summary>
-    private List<(string JobKey, int Attempt, string[] Nodes)> PlaceQueued()
+    /// <summary>
+    /// One synchronous sweep over the queue, highest priority and oldest first; commits to the ledger. A job that
+    /// finds no room may pick lower-priority jobs to preempt.
+    /// </summary>
+    private (List<(string JobKey, int Attempt, string[] Nodes)> Placed, List<(string Victim, string For)> Victims) PlaceQueued()
     {
+        var victims = new List<(string, string)>();
+        var searches = 0;
         var now = clock.UtcNow;
         var candidates = _ordered ??= [.. _nodes.Values.OrderBy(n => n.NodeId, StringComparer.Ordinal)];
         var sample = Gang.NodesToScore(candidates.Count);
@@ -247,11 +296,21 @@ public sealed partial class SchedulerGrain(
         var placed = new List<(string, int, string[])>();
         foreach (var (jobKey, job) in Ledger.Queue.OrderByDescending(j => j.Value.Spec.Priority).ThenBy(j => j.Value.QueuedAt).ToList())
         {
-            var request = Request(jobKey, job.Spec, now - job.QueuedAt, capacity == 0 ? 1 : (double)used / capacity) with { MaxNodesToScore = sample };
-            var decision = _policy.Place(request, candidates, now);
+            if (job.NotBefore > now)
+            {
+                continue; // backing off after a failure
+            }
+
+            var load = capacity == 0 ? 1 : (double)used / capacity;
+            var (request, decision) = Decide(jobKey, job, now, load, sample, candidates);
             metrics.PlacementDecided(_policy.Name, decision.Placed ? "placed" : "waiting");
             if (!decision.Placed)
             {
+                if (decision.Reason == Gang.NoCapacity)
+                {
+                    victims.AddRange(Victims(jobKey, request, candidates, ref searches).Select(v => (v, jobKey)));
+                }
+
                 continue;
             }
 
@@ -266,12 +325,100 @@ public sealed partial class SchedulerGrain(
             metrics.Placed(now - job.QueuedAt);
 
             Ledger.Queue.Remove(jobKey);
-            _allocations[jobKey] = new Allocation([.. decision.Nodes], job.Spec.Resources);
-            placed.Add((jobKey, job.Attempt + 1, [.. decision.Nodes]));
+            _allocations[jobKey] = new Allocation([.. decision.Nodes], job.Spec.Resources, job.Spec.Priority, job.Attempt);
+            placed.Add((jobKey, job.Attempt, [.. decision.Nodes]));
             LogPlaced(jobKey, decision.Nodes.Distinct().Count(), decision.SuccessProbability);
         }
 
-        return placed;
+        return (placed, victims);
+    }
+
+    /// <summary>
+    /// Places a job with the policy. With adaptive verification, a placement on any node not yet trusted runs more
+    /// copies (BOINC's adaptive replication) when the fleet has room for them.
+    /// </summary>
+    private (PlacementRequest, PlacementDecision) Decide(
+        string jobKey, QueuedJob job, DateTimeOffset now, double load, int sample, List<NodeCandidate> candidates)
+    {
+        var spec = job.Spec;
+        var request = Request(jobKey, spec, now - job.QueuedAt, load) with { MaxNodesToScore = sample };
+        var decision = _policy.Place(request, candidates, now);
+        if (!decision.Placed || !spec.Verification.Adaptive)
+        {
+            return (request, decision);
+        }
+
+        var lowest = decision.Nodes.Min(n => _nodes[n].Reputation);
+        var copies = Reputation.Copies(spec.Verification.Redundancy, adaptive: true, lowest);
+        if (copies == spec.Verification.Redundancy)
+        {
+            return (request, decision);
+        }
+
+        var checkedMore = request with { Replicas = spec.Replicas * copies, DistinctNodes = true };
+        var more = _policy.Place(checkedMore, candidates, now);
+        return more.Placed ? (checkedMore, more) : (request, decision);
+    }
+
+    /// <summary>
+    /// The fewest lower-priority jobs (lowest priority first) whose nodes, once freed, would give the job the capacity
+    /// it lacks; none when even all of them would not. Victims checkpoint and stop before their nodes free up, and the
+    /// policy then places the job as usual. At most <see cref="SchedulerOptions.MaxPreemptionSearches"/> jobs search
+    /// per pass, each over the whole fleet.
+    /// </summary>
+    private List<string> Victims(string jobKey, PlacementRequest request, List<NodeCandidate> candidates, ref int searches)
+    {
+        var priority = Ledger.Queue[jobKey].Spec.Priority;
+        if (_preempting.ContainsValue(jobKey) || searches >= _options.MaxPreemptionSearches ||
+            !_allocations.Values.Any(a => a.Priority < priority))
+        {
+            return []; // already waiting for victims to stop, out of searches, or nobody to preempt
+        }
+
+        searches++;
+        var wide = request with { MaxNodesToScore = int.MaxValue };
+        var lower = _allocations.Where(a => a.Value.Priority < priority && !_preempting.ContainsKey(a.Key))
+            .OrderBy(a => a.Value.Priority).ThenByDescending(a => a.Value.Attempt)
+            .Take(_options.MaxVictims).ToList();
+        var freed = new List<Allocation>();
+        var chosen = new List<string>();
+        try
+        {
+            foreach (var (victim, allocation) in lower)
+            {
+                Free(allocation, +1);
+                freed.Add(allocation);
+                chosen.Add(victim);
+                if (Gang.Fill(wide, Gang.Feasible(wide, candidates)) is not null)
+                {
+                    foreach (var key in chosen)
+                    {
+                        _preempting[key] = jobKey;
+                        metrics.JobInterrupted("preempted");
+                    }
+
+                    return chosen;
+                }
+            }
+
+            return [];
+        }
+        finally
+        {
+            freed.ForEach(a => Free(a, -1));
+        }
+    }
+
+    /// <summary>Takes an allocation off its nodes (+1) or puts it back (−1), for what-if placements.</summary>
+    private void Free(Allocation allocation, int sign)
+    {
+        foreach (var nodeId in allocation.Nodes)
+        {
+            if (_nodes.TryGetValue(nodeId, out var node))
+            {
+                node.Allocated = sign > 0 ? node.Allocated - Resources(allocation.PerReplica) : node.Allocated + Resources(allocation.PerReplica);
+            }
+        }
     }
 
     private async Task RefreshDirectory(bool force = false)
@@ -346,6 +493,7 @@ public sealed partial class SchedulerGrain(
             Capacity = new Resources(node.CpuCores, node.MemoryBytes, node.GpuCount),
             GpuVramBytes = node.GpuCount > 0 ? node.GpuVramBytes / node.GpuCount : 0,
             Suspect = node.Status == NodeStatus.Suspect,
+            Reputation = node.Reputation,
             Availability = history,
         };
     }

@@ -16,4 +16,10 @@ public sealed class SchedulerOptions
 
     /// <summary>How old the scheduler's copy of the directory may grow before a pass re-reads it.</summary>
     public TimeSpan DirectoryRefresh { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>At most this many lower-priority jobs are preempted to make room for one job.</summary>
+    public int MaxVictims { get; set; } = 8;
+
+    /// <summary>At most this many blocked jobs look for victims in one pass (each search scans the fleet).</summary>
+    public int MaxPreemptionSearches { get; set; } = 4;
 }

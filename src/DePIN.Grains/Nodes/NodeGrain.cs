@@ -3,6 +3,7 @@ using DePIN.Abstractions.Nodes;
 using DePIN.Abstractions.Telemetry;
 using DePIN.Core.Nodes;
 using DePIN.Core.Telemetry;
+using DePIN.Core.Work;
 using DePIN.Grains.Diagnostics;
 using DePIN.Grains.Directory;
 using Microsoft.Extensions.Logging;
@@ -149,6 +150,29 @@ public sealed partial class NodeGrain(
     public ValueTask<byte[]?> GetPublicKey() => ValueTask.FromResult(Node.IsRegistered ? Node.PublicKey : null);
 
     public ValueTask<NodeDetails?> GetDetails() => ValueTask.FromResult(Node.IsRegistered ? Details() : null);
+
+    public async Task RecordVerdict(bool agreed)
+    {
+        if (!Node.IsRegistered)
+        {
+            return;
+        }
+
+        if (agreed)
+        {
+            Node.Agreed++;
+        }
+        else
+        {
+            Node.Disagreed++;
+            LogDisagreed(NodeId, Node.Disagreed, Score);
+        }
+
+        await WriteState();
+        await SyncDirectory(); // the scheduler reads reputation from the directory
+    }
+
+    private double Score => Reputation.Score(Node.Agreed, Node.Disagreed);
 
     public async Task CheckLiveness()
     {
@@ -354,12 +378,12 @@ public sealed partial class NodeGrain(
     {
         var c = Node.Capabilities!;
         return new NodeSummary(NodeId, Node.Status, c.Region, c.CpuCores, c.MemoryBytes, c.Gpus.Length, c.GpuVramBytes,
-            c.Latitude, c.Longitude, c.AgentVersion, Node.StatusChangedAt);
+            c.Latitude, c.Longitude, c.AgentVersion, Node.StatusChangedAt, Score);
     }
 
     private NodeDetails Details() =>
         new(NodeId, Node.PublicKey!, Node.Status, Node.Capabilities!, Node.RegisteredAt, Node.UpdatedAt, Node.StatusChangedAt,
-            Node.LastHeardAt, Node.LastSequence, Node.Telemetry, Node.Counters);
+            Node.LastHeardAt, Node.LastSequence, Node.Telemetry, Node.Counters, new NodeReputation(Node.Agreed, Node.Disagreed, Score));
 
     [LoggerMessage(LogLevel.Warning, "Registration for node {NodeId} refused: it carries a different public key")]
     private partial void LogKeyMismatch(string nodeId);
@@ -375,6 +399,9 @@ public sealed partial class NodeGrain(
 
     [LoggerMessage(LogLevel.Warning, "Node {NodeId}: the directory could not be updated; retrying at the next checkpoint")]
     private partial void LogDirectoryBehind(Exception ex, string nodeId);
+
+    [LoggerMessage(LogLevel.Warning, "Node {NodeId} returned a result the majority did not ({Disagreed} so far); reputation now {Score:0.###}")]
+    private partial void LogDisagreed(string nodeId, long disagreed, double score);
 
     [LoggerMessage(LogLevel.Warning, "Final checkpoint of node {NodeId} failed")]
     private partial void LogFinalCheckpointFailed(Exception ex, string nodeId);

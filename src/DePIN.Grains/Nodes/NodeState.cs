@@ -30,5 +30,11 @@ public sealed class NodeState
     [Id(10)] public TelemetrySummary Telemetry { get; set; } = TelemetrySummary.Empty;
     [Id(11)] public TelemetryCounters Counters { get; set; } = TelemetryCounters.Zero;
 
+    /// <summary>Checked results of the node's that agreed with the majority.</summary>
+    [Id(12)] public long Agreed { get; set; }
+
+    /// <summary>Checked results of the node's that did not.</summary>
+    [Id(13)] public long Disagreed { get; set; }
+
     public bool IsRegistered => PublicKey is not null && Capabilities is not null;
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using DePIN.Abstractions.Http;
+using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
 using DePIN.Abstractions.Telemetry;
 using DePIN.Core.Identity;
@@ -32,7 +33,21 @@ public sealed partial class PlatformApi(HttpClient http, ILogger<PlatformApi> lo
     public Task<Delivery> SendTelemetry(NodeSigner signer, TelemetryBatch batch, CancellationToken cancellationToken) =>
         Send(signer, $"v1/nodes/{signer.NodeId}/telemetry", JsonSerializer.SerializeToUtf8Bytes(batch, ApiJson.Options), cancellationToken);
 
-    private async Task<Delivery> Send(NodeSigner signer, string path, byte[] body, CancellationToken cancellationToken)
+    /// <summary>Long-polls for the node's work; the set comes back when accepted.</summary>
+    public async Task<(Delivery, WorkSet?)> PollWork(NodeSigner signer, WorkPoll poll, CancellationToken cancellationToken)
+    {
+        WorkSet? work = null;
+        var delivery = await Send(signer, $"v1/nodes/{signer.NodeId}/work", JsonSerializer.SerializeToUtf8Bytes(poll, ApiJson.Options),
+            cancellationToken, async response => work = await response.Content.ReadFromJsonAsync<WorkSet>(ApiJson.Options, cancellationToken));
+        return (work is null && delivery == Delivery.Accepted ? Delivery.Failed : delivery, work);
+    }
+
+    /// <summary>Reports on a slot. Refused or UnknownNode: the slot is no longer the node's.</summary>
+    public Task<Delivery> ReportWork(NodeSigner signer, WorkReport report, CancellationToken cancellationToken) =>
+        Send(signer, $"v1/nodes/{signer.NodeId}/work/reports", JsonSerializer.SerializeToUtf8Bytes(report, ApiJson.Options), cancellationToken);
+
+    private async Task<Delivery> Send(
+        NodeSigner signer, string path, byte[] body, CancellationToken cancellationToken, Func<HttpResponseMessage, Task>? read = null)
     {
         using var request = ApiJson.SignedPost(path, body, signer.Sign(body));
         try
@@ -40,6 +55,11 @@ public sealed partial class PlatformApi(HttpClient http, ILogger<PlatformApi> lo
             using var response = await http.SendAsync(request, cancellationToken);
             if (response.IsSuccessStatusCode)
             {
+                if (read is not null)
+                {
+                    await read(response);
+                }
+
                 return Delivery.Accepted;
             }
 
@@ -53,6 +73,11 @@ public sealed partial class PlatformApi(HttpClient http, ILogger<PlatformApi> lo
             };
         }
         catch (HttpRequestException ex)
+        {
+            LogUnreachable(signer.NodeId, path, ex.Message);
+            return Delivery.Failed;
+        }
+        catch (JsonException ex)
         {
             LogUnreachable(signer.NodeId, path, ex.Message);
             return Delivery.Failed;

@@ -121,31 +121,14 @@ public static class NodeEndpoints
         CancellationToken cancellationToken)
     {
         var api = apiOptions.Value;
-        if (!NodeIdentity.IsWellFormedNodeId(id))
+        var (signed, refused, reason) = await NodeSignedRequest.Read(id, request, api.MaxTelemetryBytes, keys, cancellationToken);
+        if (signed is null)
         {
-            metrics.BatchRejected(RejectReasons.UnknownNode);
-            return Problems.UnknownNode(id);
+            metrics.BatchRejected(reason!);
+            return refused!;
         }
 
-        using var body = await SignedBody.Read(request, api.MaxTelemetryBytes, cancellationToken);
-        if (body is null)
-        {
-            metrics.BatchRejected(RejectReasons.Oversize);
-            return Problems.Oversize(api.MaxTelemetryBytes);
-        }
-
-        if (await keys.Find(id) is not { } key)
-        {
-            metrics.BatchRejected(RejectReasons.UnknownNode);
-            return Problems.UnknownNode(id);
-        }
-
-        if (body.Signature is not { } signature || !NodeIdentity.Verify(key, body.Bytes, signature))
-        {
-            metrics.BatchRejected(RejectReasons.BadSignature);
-            return Problems.BadSignature($"The {ApiJson.SignatureHeader} header must hold the base64 Ed25519 signature of the exact body, made with node {id}'s key.");
-        }
-
+        using var body = signed;
         TelemetryBatch? batch;
         try
         {

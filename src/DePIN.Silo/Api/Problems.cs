@@ -60,6 +60,10 @@ public static partial class Problems
         Problem(StatusCodes.Status409Conflict, "job-conflict", "The job id is taken.",
             $"Job '{jobId}' already exists with a different spec; choose another id.");
 
+    public static IResult Superseded(string jobKey, int slot, int attempt) =>
+        Problem(StatusCodes.Status409Conflict, "superseded", "The slot is no longer this node's.",
+            $"Slot {slot} of attempt {attempt} of job '{jobKey}' has ended or moved; stop working on it.");
+
     public static IResult TenantExists(string name) =>
         Problem(StatusCodes.Status409Conflict, "tenant-exists", "The tenant exists.", $"Tenant '{name}' already exists.");
 

@@ -31,6 +31,7 @@ public static class ApiExtensions
         app.MapOpenApi();
         app.MapNodeEndpoints();
         app.MapJobEndpoints();
+        app.MapWorkEndpoints();
         return app;
     }
 }

@@ -1,0 +1,57 @@
+using DePIN.Abstractions.Http;
+using DePIN.Core.Identity;
+using DePIN.Grains.Diagnostics;
+using DePIN.Silo.Nodes;
+
+namespace DePIN.Silo.Api;
+
+/// <summary>A request from a registered node's agent: its body, read whole and checked against the node's key.</summary>
+public static class NodeSignedRequest
+{
+    /// <summary>
+    /// The verified body, or the problem to answer with and the reject reason to count: 404 for an unknown node,
+    /// 413 past the limit, 401 for a bad signature.
+    /// </summary>
+    public static async Task<(SignedBody? Body, IResult? Problem, string? Reason)> Read(
+        string nodeId, HttpRequest request, int limit, NodeKeyCache keys, CancellationToken cancellationToken)
+    {
+        if (!NodeIdentity.IsWellFormedNodeId(nodeId))
+        {
+            return (null, Problems.UnknownNode(nodeId), RejectReasons.UnknownNode);
+        }
+
+        var body = await SignedBody.Read(request, limit, cancellationToken);
+        if (body is null)
+        {
+            return (null, Problems.Oversize(limit), RejectReasons.Oversize);
+        }
+
+        var problem = await keys.Find(nodeId) is not { } key
+            ? (Problems.UnknownNode(nodeId), RejectReasons.UnknownNode)
+            : body.Signature is not { } signature || !NodeIdentity.Verify(key, body.Bytes, signature)
+                ? (Problems.BadSignature($"The {ApiJson.SignatureHeader} header must hold the base64 Ed25519 signature of the exact body, made with node {nodeId}'s key."), RejectReasons.BadSignature)
+                : ((IResult, string)?)null;
+        if (problem is { } refused)
+        {
+            body.Dispose();
+            return (null, refused.Item1, refused.Item2);
+        }
+
+        return (body, null, null);
+    }
+
+    /// <summary>The verified body parsed as <typeparamref name="T"/>, or the problem to answer with.</summary>
+    public static async Task<(T? Value, IResult? Problem)> ReadJson<T>(
+        string nodeId, HttpRequest request, int limit, NodeKeyCache keys, string what, CancellationToken cancellationToken)
+        where T : class
+    {
+        var (signed, refused, _) = await Read(nodeId, request, limit, keys, cancellationToken);
+        if (signed is null)
+        {
+            return (null, refused);
+        }
+
+        using var body = signed;
+        return JsonBody.Parse<T>(body, what);
+    }
+}
