@@ -1,4 +1,5 @@
 using DePIN.NodeAgent.Platform;
+using DePIN.NodeAgent.Work;
 
 namespace DePIN.NodeAgent;
 
@@ -13,11 +14,18 @@ public static class AgentExtensions
             .Validate(o => o.Api is null || (o.Api.IsAbsoluteUri && o.Api.Scheme is "http" or "https"),
                 "--api must be an absolute http or https URL")
             .ValidateOnStart();
+        // The agent keeps its own retries and backoff, and its work poll waits for up to WorkRunner.PollWait: the
+        // service defaults' standard resilience (10 s attempts, retries, a circuit breaker) would cut long polls off
+        // and then open the breaker on every request, telemetry included. RemoveAllResilienceHandlers is the documented
+        // way to opt one client out of the defaults; it is marked experimental (EXTEXP0001) in this package version.
+#pragma warning disable EXTEXP0001
         builder.Services.AddHttpClient<PlatformApi>((services, http) =>
         {
             var api = services.GetRequiredService<Microsoft.Extensions.Options.IOptions<AgentOptions>>().Value.Api!;
             http.BaseAddress = api.AbsoluteUri.EndsWith('/') ? api : new Uri(api.AbsoluteUri + "/");
-        });
+            http.Timeout = WorkRunner.PollWait + TimeSpan.FromSeconds(20);
+        }).RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
         builder.Services.AddSingleton<AgentMetrics>();
         builder.Services.AddHostedService<AgentService>();
 

@@ -20,6 +20,7 @@ public sealed class AgentOptions
         ["--longitude"] = "Agent:Longitude",
         ["--bandwidth-mbps"] = "Agent:BandwidthMbps",
         ["--seed"] = "Agent:Seed",
+        ["--max-parallel-work"] = "Agent:MaxParallelWork",
     };
 
     /// <summary>Base URL of the DePIN HTTP API, e.g. http://localhost:5080.</summary>
@@ -54,6 +55,13 @@ public sealed class AgentOptions
 
     /// <summary>Declared bandwidth; when unset, the link speed of the busiest interface, if the kernel tells it.</summary>
     public double? BandwidthMbps { get; set; }
+
+    /// <summary>
+    /// At most this many replica slots compute at once in this process, over all the nodes it runs; the others wait
+    /// their turn between chunks. Defaults to the number of cores.
+    /// </summary>
+    [Range(1, 1024)]
+    public int MaxParallelWork { get; set; } = Environment.ProcessorCount;
 
     /// <summary>Seed of the simulated fleet's telemetry.</summary>
     public int Seed { get; set; } = 42;

@@ -15,17 +15,18 @@ public sealed partial class AgentService(
     {
         var o = options.Value;
         var time = TimeProvider.System;
+        using var cores = new SemaphoreSlim(o.MaxParallelWork);
         List<NodeRunner> runners;
         if (o.Simulate > 0)
         {
             runners = [.. Enumerable.Range(0, o.Simulate).Select(i => new NodeRunner(
                 KeyStore.LoadOrCreate(Path.Combine(o.KeyDirectory, $"node-{i:D5}.key"), logger),
-                new SimulatedHost(i, o.Seed), api, time, o.Interval, metrics, logger))];
+                new SimulatedHost(i, o.Seed), api, time, o.Interval, cores, metrics, logger))];
             LogFleet(o.Simulate, o.Api!, o.KeyDirectory);
         }
         else
         {
-            runners = [new NodeRunner(KeyStore.LoadOrCreate(o.KeyFile, logger), new HostSampler(o), api, time, o.Interval, metrics, logger)];
+            runners = [new NodeRunner(KeyStore.LoadOrCreate(o.KeyFile, logger), new HostSampler(o), api, time, o.Interval, cores, metrics, logger)];
             LogRealNode(runners[0].NodeId, o.Api!);
         }
 

@@ -15,7 +15,7 @@ namespace DePIN.NodeAgent;
 /// </summary>
 public sealed partial class NodeRunner(
     NodeSigner signer, ITelemetrySource source, PlatformApi api, TimeProvider time, TimeSpan interval,
-    AgentMetrics metrics, ILogger logger)
+    SemaphoreSlim cores, AgentMetrics metrics, ILogger logger)
 {
     public const int MaxBufferedSamples = 120;
 
@@ -36,7 +36,7 @@ public sealed partial class NodeRunner(
         }
 
         await RegisterUntilAccepted(cancellationToken);
-        await Task.WhenAll(Report(cancellationToken), new WorkRunner(signer, api, time, _lease, logger).Run(cancellationToken));
+        await Task.WhenAll(Report(cancellationToken), new WorkRunner(signer, api, time, _lease, cores, logger).Run(cancellationToken));
     }
 
     private async Task Report(CancellationToken cancellationToken)

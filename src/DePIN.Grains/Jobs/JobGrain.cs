@@ -200,6 +200,12 @@ public sealed partial class JobGrain(
             return ReportOutcome.UnknownJob;
         }
 
+        if (IsFinal(Job.Status))
+        {
+            await Settle(); // an agent retrying its last report may be all that is left to finish an interrupted ending
+            return ReportOutcome.Superseded;
+        }
+
         if (!Active || report.Attempt != Job.Attempts || report.Slot < 0 || report.Slot >= Job.Slots.Length ||
             Job.Assignments[report.Slot].NodeId != report.NodeId || Job.Slots[report.Slot].Stopped)
         {
@@ -255,9 +261,11 @@ public sealed partial class JobGrain(
     {
         if (!Job.Exists || !Active)
         {
-            await Forget();
+            await Settle();
             return;
         }
+
+        await Index(); // heals an index write lost in a crash
 
         if (Job.Stopping is { } stopping)
         {
@@ -436,16 +444,30 @@ public sealed partial class JobGrain(
     private async Task End(JobStatus status, string? reason)
     {
         Job.Stopping = null;
-        var held = Job.Assignments;
         var previous = await Move(status, reason);
-        await Withdraw(held);
-        await Scheduler.Release(Key);
-        await Forget();
+        await Settle();
         await Announce(previous);
     }
 
-    private Task Withdraw(JobAssignment[]? assignments = null) =>
-        Task.WhenAll((assignments ?? Job.Assignments).Select(a => a.NodeId).Distinct(StringComparer.Ordinal)
+    /// <summary>
+    /// What follows the end of a job, each step idempotent: the index shows it, its nodes' inboxes and the scheduler let
+    /// go, and the watchdog stops. Repeated by the watchdog (and by late reports) until it has all happened once.
+    /// </summary>
+    private async Task Settle()
+    {
+
+        if (Job.Exists && IsFinal(Job.Status))
+        {
+            await Index();
+            await Withdraw();
+            await Scheduler.Release(Key);
+        }
+
+        await Forget();
+    }
+
+    private Task Withdraw() =>
+        Task.WhenAll(Job.Assignments.Select(a => a.NodeId).Distinct(StringComparer.Ordinal)
             .Select(node => Inbox(node).Withdraw(Key, Job.Attempts)));
 
     private async Task Forget()

@@ -48,12 +48,13 @@ public sealed partial class SchedulerGrain(
     IOptions<SchedulerOptions> options,
     DePINMetrics metrics,
     ILogger<SchedulerGrain> logger)
-    : Grain, ISchedulerGrain, IStreamSubscriptionObserver, IAsyncObserver<NodeEvent>
+    : Grain, ISchedulerGrain, IStreamSubscriptionObserver, IAsyncObserver<NodeEvent>, IRemindable
 {
     private readonly SchedulerOptions _options = options.Value;
     private readonly Dictionary<string, NodeCandidate> _nodes = new(StringComparer.Ordinal);
     private Dictionary<string, Allocation> _allocations = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _preempting = new(StringComparer.Ordinal); // victim → the job it makes room for
+    private readonly HashSet<string> _unannounced = new(StringComparer.Ordinal); // placed, but the job was not told yet
     private List<NodeCandidate>? _ordered; // the placeable nodes in id order; null until needed after a change
     private List<NodeCandidate> _fleet = [];
     private readonly Dictionary<string, NodeAvailability> _availability = new(StringComparer.Ordinal);
@@ -70,6 +71,7 @@ public sealed partial class SchedulerGrain(
     {
         // A job recorded in the ledger was placed, even if the queue's write did not follow before a crash.
         _allocations = await AllocationLedger.Load(GrainFactory);
+        _unannounced.UnionWith(_allocations.Keys);
         if (Ledger.Queue.Where(q => _allocations.TryGetValue(q.Key, out var a) && a.Attempt >= q.Value.Attempt).Select(q => q.Key).ToList() is { Count: > 0 } placed)
         {
             placed.ForEach(key => Ledger.Queue.Remove(key));
@@ -83,6 +85,8 @@ public sealed partial class SchedulerGrain(
             "least_loaded" => new LeastLoadedPolicy(),
             _ => new PredictivePolicy(new AvailabilityPredictor(AvailabilityPrior.Default)),
         };
+        // A reminder brings the scheduler back after its silo dies, so queued jobs do not wait for the next call.
+        await this.RegisterOrUpdateReminder("keepalive", TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         this.RegisterGrainTimer(Pass, new GrainTimerCreationOptions
         {
             DueTime = TimeSpan.Zero,
@@ -237,6 +241,11 @@ public sealed partial class SchedulerGrain(
             do
             {
                 _passAgain = false;
+                if (_unannounced.Count > 0)
+                {
+                    await AnnouncePlacements();
+                }
+
                 if (Ledger.Queue.Count == 0)
                 {
                     return;
@@ -244,11 +253,7 @@ public sealed partial class SchedulerGrain(
 
                 await RefreshDirectory();
                 var (placed, victims) = PlaceQueued();
-                if (victims.Count > 0)
-                {
-                    await Task.WhenAll(victims.Select(v => GrainFactory.GetGrain<IJobGrain>(v.Victim)
-                        .Preempt($"Preempted by higher-priority job {JobKey.Parse(v.For).JobId}; it resumes from its checkpoints.")));
-                }
+                await Task.WhenAll(victims.Select(v => Preempt(v.Victim, v.For)));
 
                 if (placed.Count == 0)
                 {
@@ -258,7 +263,8 @@ public sealed partial class SchedulerGrain(
                 // The ledger first: a placement recorded there is never made twice, even if the queue's write is lost.
                 await Task.WhenAll(placed.Select(p => AllocationLedger.Shard(GrainFactory, p.JobKey).Record(p.JobKey, _allocations[p.JobKey])));
                 await _commit.Persist();
-                await Task.WhenAll(placed.Select(p => Notify(p.JobKey, p.Attempt, p.Nodes)));
+                _unannounced.UnionWith(placed.Select(p => p.JobKey));
+                await AnnouncePlacements();
             }
             while (_passAgain);
         }
@@ -268,14 +274,49 @@ public sealed partial class SchedulerGrain(
         }
     }
 
-    private async Task Notify(string jobKey, int attempt, string[] nodes)
+    /// <summary>
+    /// Tells each newly placed job its nodes. A job that cannot be reached now (its silo just died) is told on a later
+    /// pass; telling twice is harmless, so after a restart every allocation in the ledger is told again.
+    /// </summary>
+    private Task AnnouncePlacements() => Task.WhenAll(_unannounced.ToList().Select(async jobKey =>
     {
-        var assignments = nodes.Select((node, replica) => new JobAssignment(replica, node, attempt)).ToArray();
-        if (!await GrainFactory.GetGrain<IJobGrain>(jobKey).Placed(attempt, assignments))
+        if (!_allocations.TryGetValue(jobKey, out var allocation))
         {
-            await Release(jobKey); // cancelled meanwhile
+            _unannounced.Remove(jobKey);
+            return;
+        }
+
+        try
+        {
+            var assignments = allocation.Nodes.Select((node, replica) => new JobAssignment(replica, node, allocation.Attempt)).ToArray();
+            var wanted = await GrainFactory.GetGrain<IJobGrain>(jobKey).Placed(allocation.Attempt, assignments);
+            _unannounced.Remove(jobKey);
+            if (!wanted)
+            {
+                await Release(jobKey); // cancelled meanwhile
+            }
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogAnnounceFailed(ex, jobKey);
+        }
+    }));
+
+    private async Task Preempt(string victim, string forJob)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<IJobGrain>(victim)
+                .Preempt($"Preempted by higher-priority job {JobKey.Parse(forJob).JobId}; it resumes from its checkpoints.");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            _preempting.Remove(victim); // a later pass searches again
+            LogAnnounceFailed(ex, victim);
         }
     }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask; // activating is the point
 
     /// <summary>
     /// One synchronous sweep over the queue, highest priority and oldest first; commits to the ledger. A job that
@@ -524,6 +565,9 @@ public sealed partial class SchedulerGrain(
             spec.Replicas * spec.Verification.Redundancy, TimeSpan.FromSeconds(spec.EstimatedSeconds), constraints,
             DistinctNodes: spec.Verification.Redundancy > 1, Waited: waited, FleetLoad: load);
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobKey} could not be told of its placement or preemption; trying again next pass")]
+    private partial void LogAnnounceFailed(Exception exception, string jobKey);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Placed {JobKey} on {Nodes} node(s); predicted to stay whole with p={Probability}")]
     private partial void LogPlaced(string jobKey, int nodes, double? probability);

@@ -11,7 +11,8 @@ namespace DePIN.NodeAgent.Work;
 /// to stop checkpoints and reports stopped; a slot that disappears from the set ends at once. Work pauses whenever
 /// the <see cref="Lease"/> lapses.
 /// </summary>
-public sealed partial class WorkRunner(NodeSigner signer, PlatformApi api, TimeProvider time, Lease lease, ILogger logger)
+public sealed partial class WorkRunner(
+    NodeSigner signer, PlatformApi api, TimeProvider time, Lease lease, SemaphoreSlim cores, ILogger logger)
 {
     /// <summary>How long one poll waits for a change.</summary>
     public static readonly TimeSpan PollWait = TimeSpan.FromSeconds(10);
@@ -120,7 +121,16 @@ public sealed partial class WorkRunner(NodeSigner signer, PlatformApi api, TimeP
                 var until = item.CheckpointEverySteps > 0
                     ? Math.Min(batch.Steps, ((progress.Step / item.CheckpointEverySteps) + 1) * item.CheckpointEverySteps)
                     : batch.Steps;
-                progress = BatchKernel.Advance(progress, Chunk, until);
+                await cores.WaitAsync(token);
+                try
+                {
+                    progress = BatchKernel.Advance(progress, Chunk, until);
+                }
+                finally
+                {
+                    cores.Release();
+                }
+
                 if (item.CheckpointEverySteps > 0 && progress.Step % item.CheckpointEverySteps == 0 && progress.Step < batch.Steps)
                 {
                     if (!await Report(item, WorkReportKind.Checkpoint, progress.Step, token, Checkpoint(progress)))
