@@ -33,8 +33,8 @@ public static class GrainsExtensions
             .ValidateOnStart();
         services.AddOptions<JobOptions>()
             .Bind(configuration.GetSection(JobOptions.Section))
-            .Validate(o => o.MaxFailures >= 1 && o.StopGrace > TimeSpan.Zero && o.WatchdogPeriod >= TimeSpan.FromMinutes(1),
-                "Jobs: MaxFailures must be at least 1, StopGrace positive and WatchdogPeriod at least a minute (reminders' floor).")
+            .Validate(o => o.MaxFailures >= 1 && o.StopGrace > TimeSpan.Zero && o.StartTimeout > TimeSpan.Zero && o.WatchdogPeriod > TimeSpan.Zero,
+                "Jobs: MaxFailures must be at least 1, and StopGrace, StartTimeout and WatchdogPeriod positive.")
             .ValidateOnStart();
         services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
 

@@ -170,6 +170,26 @@ public sealed class WorkTests
         Assert.Empty(await node.Work());
     }
 
+    [Fact]
+    public async Task Slots_that_never_start_are_given_up_after_the_start_timeout_and_the_job_is_placed_again()
+    {
+        await using var cluster = await NodeCluster.Start(new Dictionary<string, string?>
+        {
+            ["Jobs:WatchdogPeriod"] = "00:00:00.5", // the scheduler has every held job check on itself twice a second
+            ["Nodes:TelemetryInterval"] = "00:10:00", // the node stays online however far the clock moves
+        });
+        var node = (await Fleet.Online(cluster, "start-1", 1))[0];
+        await cluster.Sdk.SubmitJobAsync("acme", "stuck", Batch("start-1"));
+        await node.Next("stuck"); // handed out, but the agent never starts it
+
+        cluster.Time.Advance(new JobOptions().StartTimeout + TimeSpan.FromSeconds(1));
+        var again = await node.Next("stuck", attempt: 2);
+        var job = await cluster.Sdk.GetJobAsync("acme", "stuck");
+
+        Assert.Equal([2], (await node.Work()).Select(i => i.Attempt)); // the first attempt's slot is withdrawn
+        Assert.Equal((2, 0), (again.Attempt, job!.Failures)); // not the job's fault
+    }
+
     private static Task<JobDetails> JobWhen(NodeCluster cluster, string id, Func<JobDetails, bool> done, string what) =>
         Wait.Until(async () => (await cluster.Sdk.GetJobAsync("acme", id))!, done, what);
 }

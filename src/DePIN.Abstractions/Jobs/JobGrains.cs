@@ -39,6 +39,13 @@ public interface IJobGrain : IGrainWithStringKey
     [Alias("Preempt")]
     Task Preempt(string reason);
 
+    /// <summary>
+    /// Checks on itself: stop deadlines, slots that never started, inbox writes lost in a crash, clean-up left
+    /// unfinished. The scheduler calls it for every job it holds nodes for, once per <c>Jobs:WatchdogPeriod</c>.
+    /// </summary>
+    [Alias("Check")]
+    Task Check();
+
     /// <summary>An agent's report on one of the job's slots; the caller has checked the node's signature.</summary>
     [Alias("Report")]
     Task<ReportOutcome> Report(WorkReport report);

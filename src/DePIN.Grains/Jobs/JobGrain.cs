@@ -48,6 +48,7 @@ public sealed class JobState
     [Id(12)] public int Failures { get; set; }
     [Id(13)] public string? Result { get; set; }
     [Id(14)] public Stopping? Stopping { get; set; }
+    [Id(15)] public DateTimeOffset PlacedAt { get; set; }
 
     public bool Exists => Spec is not null;
 }
@@ -65,9 +66,8 @@ public sealed partial class JobGrain(
     PlatformClock clock,
     IOptions<JobOptions> options,
     ILogger<JobGrain> logger)
-    : Grain, IJobGrain, IRemindable
+    : Grain, IJobGrain
 {
-    private const string Watchdog = "watchdog";
     private readonly JobOptions _options = options.Value;
 
     private JobState Job => state.State;
@@ -165,8 +165,8 @@ public sealed partial class JobGrain(
         Job.Stopping = null;
         Job.Assignments = [.. assignments.Select(a => a with { Attempt = attempt })];
         Job.Slots = [.. assignments.Select(_ => new SlotState())];
+        Job.PlacedAt = clock.UtcNow;
         var previous = await Move(JobStatus.Placed, null);
-        await this.RegisterOrUpdateReminder(Watchdog, _options.WatchdogPeriod, _options.WatchdogPeriod);
         await Dispatch();
         await Announce(previous);
         return true;
@@ -257,7 +257,7 @@ public sealed partial class JobGrain(
         return ReportOutcome.Accepted;
     }
 
-    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    public async Task Check()
     {
         if (!Job.Exists || !Active)
         {
@@ -287,6 +287,18 @@ public sealed partial class JobGrain(
                 await StopSlots();
             }
 
+            return;
+        }
+
+        if (Job.Status == JobStatus.Placed && clock.UtcNow - Job.PlacedAt > _options.StartTimeout)
+        {
+            // A node that was lost while the placement was being announced never starts its slot: move on without it.
+            foreach (var slot in Job.Slots.Where(s => !s.Started))
+            {
+                slot.Stopped = true;
+            }
+
+            await BeginStop($"Not every replica started within {_options.StartTimeout.TotalSeconds:0} s; the job resumes elsewhere.", failure: false);
             return;
         }
 
@@ -433,7 +445,6 @@ public sealed partial class JobGrain(
         Job.Assignments = [];
         Job.Slots = [];
         var previous = await Move(JobStatus.Queued, stopping.Reason);
-        await Forget();
         await Announce(previous);
     }
 
@@ -450,33 +461,23 @@ public sealed partial class JobGrain(
     }
 
     /// <summary>
-    /// What follows the end of a job, each step idempotent: the index shows it, its nodes' inboxes and the scheduler let
-    /// go, and the watchdog stops. Repeated by the watchdog (and by late reports) until it has all happened once.
+    /// What follows the end of a job, each step idempotent: the index shows it, and its nodes' inboxes and the
+    /// scheduler let go. Until the scheduler has let go it keeps checking on the job, which repeats this; so does a
+    /// late report.
     /// </summary>
     private async Task Settle()
     {
-
         if (Job.Exists && IsFinal(Job.Status))
         {
             await Index();
             await Withdraw();
             await Scheduler.Release(Key);
         }
-
-        await Forget();
     }
 
     private Task Withdraw() =>
         Task.WhenAll(Job.Assignments.Select(a => a.NodeId).Distinct(StringComparer.Ordinal)
             .Select(node => Inbox(node).Withdraw(Key, Job.Attempts)));
-
-    private async Task Forget()
-    {
-        if (await this.GetReminder(Watchdog) is { } reminder)
-        {
-            await this.UnregisterReminder(reminder);
-        }
-    }
 
     /// <summary>
     /// Changes the status (synchronously, before the first await, so interleaved calls see it), then writes the state
@@ -569,6 +570,12 @@ public sealed class JobOptions
     /// <summary>How long slots asked to stop get to checkpoint and answer before they are taken as stopped.</summary>
     public TimeSpan StopGrace { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>How often a placed or running job checks on itself (stop deadlines, inboxes lost in a crash).</summary>
+    /// <summary>How long a placed job's slots have to start before the job moves elsewhere (checked by the watchdog).</summary>
+    public TimeSpan StartTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>
+    /// How often the scheduler has each job it holds nodes for check on itself (stop deadlines, start timeouts,
+    /// inboxes lost in a crash, unfinished clean-up), spread evenly over the period.
+    /// </summary>
     public TimeSpan WatchdogPeriod { get; set; } = TimeSpan.FromMinutes(1);
 }

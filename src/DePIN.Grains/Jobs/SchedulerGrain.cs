@@ -46,6 +46,7 @@ public sealed partial class SchedulerGrain(
     [PersistentState("scheduler", StorageNames.Jobs)] IPersistentState<SchedulerState> state,
     PlatformClock clock,
     IOptions<SchedulerOptions> options,
+    IOptions<JobOptions> jobOptions,
     DePINMetrics metrics,
     ILogger<SchedulerGrain> logger)
     : Grain, ISchedulerGrain, IStreamSubscriptionObserver, IAsyncObserver<NodeEvent>, IRemindable
@@ -55,6 +56,8 @@ public sealed partial class SchedulerGrain(
     private Dictionary<string, Allocation> _allocations = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _preempting = new(StringComparer.Ordinal); // victim → the job it makes room for
     private readonly HashSet<string> _unannounced = new(StringComparer.Ordinal); // placed, but the job was not told yet
+    private readonly HashSet<string> _announcing = new(StringComparer.Ordinal); // being told now
+    private readonly Queue<string> _watch = new(); // jobs holding nodes, in the order they are next checked on
     private List<NodeCandidate>? _ordered; // the placeable nodes in id order; null until needed after a change
     private List<NodeCandidate> _fleet = [];
     private readonly Dictionary<string, NodeAvailability> _availability = new(StringComparer.Ordinal);
@@ -90,6 +93,13 @@ public sealed partial class SchedulerGrain(
         this.RegisterGrainTimer(Pass, new GrainTimerCreationOptions
         {
             DueTime = TimeSpan.Zero,
+            Period = _options.PassInterval,
+            Interleave = true,
+        });
+
+        this.RegisterGrainTimer(Watch, new GrainTimerCreationOptions
+        {
+            DueTime = _options.PassInterval,
             Period = _options.PassInterval,
             Interleave = true,
         });
@@ -243,7 +253,7 @@ public sealed partial class SchedulerGrain(
                 _passAgain = false;
                 if (_unannounced.Count > 0)
                 {
-                    await AnnouncePlacements();
+                    _ = AnnouncePlacements();
                 }
 
                 if (Ledger.Queue.Count == 0)
@@ -264,7 +274,7 @@ public sealed partial class SchedulerGrain(
                 await Task.WhenAll(placed.Select(p => AllocationLedger.Shard(GrainFactory, p.JobKey).Record(p.JobKey, _allocations[p.JobKey])));
                 await _commit.Persist();
                 _unannounced.UnionWith(placed.Select(p => p.JobKey));
-                await AnnouncePlacements();
+                _ = AnnouncePlacements(); // not awaited: the next pass need not wait for jobs to take note
             }
             while (_passAgain);
         }
@@ -276,9 +286,10 @@ public sealed partial class SchedulerGrain(
 
     /// <summary>
     /// Tells each newly placed job its nodes. A job that cannot be reached now (its silo just died) is told on a later
-    /// pass; telling twice is harmless, so after a restart every allocation in the ledger is told again.
+    /// pass; telling twice is harmless, so after a restart every allocation in the ledger is told again. Never
+    /// throws: failures stay in <see cref="_unannounced"/>.
     /// </summary>
-    private Task AnnouncePlacements() => Task.WhenAll(_unannounced.ToList().Select(async jobKey =>
+    private Task AnnouncePlacements() => Task.WhenAll(_unannounced.Where(_announcing.Add).ToList().Select(async jobKey =>
     {
         if (!_allocations.TryGetValue(jobKey, out var allocation))
         {
@@ -296,9 +307,13 @@ public sealed partial class SchedulerGrain(
                 await Release(jobKey); // cancelled meanwhile
             }
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex)
         {
             LogAnnounceFailed(ex, jobKey);
+        }
+        finally
+        {
+            _announcing.Remove(jobKey);
         }
     }));
 
@@ -317,6 +332,53 @@ public sealed partial class SchedulerGrain(
     }
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask; // activating is the point
+
+    /// <summary>
+    /// Has every job that holds nodes check on itself once per <see cref="JobOptions.WatchdogPeriod"/>, a share each
+    /// tick: the jobs' watchdog, kept here because the scheduler already knows them all and comes back after a crash.
+    /// </summary>
+    private async Task Watch(CancellationToken cancellationToken)
+    {
+        var share = (int)Math.Ceiling(_allocations.Count * (_options.PassInterval / jobOptions.Value.WatchdogPeriod));
+        var due = new List<string>(share);
+        var refilled = false;
+        while (due.Count < share)
+        {
+            if (_watch.Count == 0)
+            {
+                if (refilled)
+                {
+                    break;
+                }
+
+                foreach (var key in _allocations.Keys)
+                {
+                    _watch.Enqueue(key);
+                }
+
+                refilled = true;
+                continue;
+            }
+
+            var jobKey = _watch.Dequeue();
+            if (_allocations.ContainsKey(jobKey))
+            {
+                due.Add(jobKey);
+            }
+        }
+
+        await Task.WhenAll(due.Select(async jobKey =>
+        {
+            try
+            {
+                await GrainFactory.GetGrain<IJobGrain>(jobKey).Check();
+            }
+            catch (Exception ex)
+            {
+                LogCheckFailed(ex, jobKey); // checked again next round
+            }
+        }));
+    }
 
     /// <summary>
     /// One synchronous sweep over the queue, highest priority and oldest first; commits to the ledger. A job that
@@ -568,6 +630,9 @@ public sealed partial class SchedulerGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobKey} could not be told of its placement or preemption; trying again next pass")]
     private partial void LogAnnounceFailed(Exception exception, string jobKey);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobKey} could not check on itself; trying again next round")]
+    private partial void LogCheckFailed(Exception exception, string jobKey);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Placed {JobKey} on {Nodes} node(s); predicted to stay whole with p={Probability}")]
     private partial void LogPlaced(string jobKey, int nodes, double? probability);
