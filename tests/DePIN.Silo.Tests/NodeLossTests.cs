@@ -46,6 +46,8 @@ public sealed class NodeLossTests(PostgresServer postgres) : IAsyncLifetime
         Assert.NotEqual(lost, moved.Assignments.Single().NodeId);
         Assert.Equal(BatchKernel.Result(5, 0, Steps), done.Result);
         Assert.True(done.Checkpoints[0].Step >= checkpointed.Checkpoints[0].Step);
+        var metrics = await _silo.Http.GetStringAsync("/metrics");
+        Assert.Equal(1, MetricsText.Value(metrics, "depin_job_interruptions_total", ("reason", "node_offline")));
     }
 
     private Task<ServiceProcess> Agent(string name) => ServiceProcess.StartAgent(

@@ -2,6 +2,7 @@ using DePIN.Abstractions;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
 using DePIN.Core.Work;
+using DePIN.Grains.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -65,6 +66,7 @@ public sealed partial class JobGrain(
     [PersistentState("job", StorageNames.Jobs)] IPersistentState<JobState> state,
     PlatformClock clock,
     IOptions<JobOptions> options,
+    DePINMetrics metrics,
     ILogger<JobGrain> logger)
     : Grain, IJobGrain
 {
@@ -243,12 +245,13 @@ public sealed partial class JobGrain(
                 break;
             case WorkReportKind.Stopped:
                 slot.Stopped = true;
-                await BeginStop(Job.Stopping?.Reason ?? $"Replica {report.Slot} was stopped by node {report.NodeId}'s agent.", failure: false);
+                await BeginStop(Job.Stopping?.Reason ?? $"Replica {report.Slot} was stopped by node {report.NodeId}'s agent.", failure: false,
+                    counted: Job.Stopping is null ? "agent_stopped" : null);
                 return ReportOutcome.Accepted;
             case WorkReportKind.Failed:
                 slot.Stopped = true;
                 LogReplicaFailed(JobId, report.Slot, report.NodeId, report.Error);
-                await BeginStop($"Replica {report.Slot} failed on node {report.NodeId}: {report.Error}", failure: true);
+                await BeginStop($"Replica {report.Slot} failed on node {report.NodeId}: {report.Error}", failure: true, counted: "replica_failed");
                 return ReportOutcome.Accepted;
         }
 
@@ -298,7 +301,8 @@ public sealed partial class JobGrain(
                 slot.Stopped = true;
             }
 
-            await BeginStop($"Not every replica started within {_options.StartTimeout.TotalSeconds:0} s; the job resumes elsewhere.", failure: false);
+            await BeginStop($"Not every replica started within {_options.StartTimeout.TotalSeconds:0} s; the job resumes elsewhere.", failure: false,
+                counted: "not_started");
             return;
         }
 
@@ -382,7 +386,7 @@ public sealed partial class JobGrain(
                 slot.Stopped = true;
             }
 
-            await BeginStop("The replicas' results disagreed with no majority.", failure: true);
+            await BeginStop("The replicas' results disagreed with no majority.", failure: true, counted: "no_majority");
             return;
         }
 
@@ -390,9 +394,17 @@ public sealed partial class JobGrain(
         await End(JobStatus.Succeeded, null);
     }
 
-    /// <summary>Starts winding the attempt down; once every slot has stopped, the job queues again.</summary>
-    private async Task BeginStop(string reason, bool failure)
+    /// <summary>
+    /// Starts winding the attempt down; once every slot has stopped, the job queues again. A <paramref name="counted"/>
+    /// reason goes to <c>depin_job_interruptions_total</c> (the scheduler counts node loss and preemption itself).
+    /// </summary>
+    private async Task BeginStop(string reason, bool failure, string? counted = null)
     {
+        if (counted is not null && Job.Stopping is null)
+        {
+            metrics.JobInterrupted(counted);
+        }
+
         if (Job.Stopping is not null)
         {
             await state.WriteStateAsync(); // slots marked stopped meanwhile
