@@ -45,7 +45,7 @@ public sealed class DePINClient(IClusterClient client) : IDePINClient
     /// <inheritdoc />
     public Task<EventWatch<NodeEvent>> WatchNodeEventsAsync(string? region = null, CancellationToken cancellationToken = default) =>
         EventWatch<NodeEvent>.Subscribe(client, StreamId.Create(StreamNames.NodeEvents, StreamNames.FleetKey),
-            e => region is null || e.Region == region, cancellationToken);
+            e => region is null || e.Region == region, NodeEvent.Marker, NodeEvent.MarkerId, cancellationToken);
 
     /// <inheritdoc />
     public Task<SubmitResult> SubmitJobAsync(string tenant, string jobId, JobSpec spec, CancellationToken cancellationToken = default)
@@ -101,9 +101,9 @@ public sealed class DePINClient(IClusterClient client) : IDePINClient
     /// <inheritdoc />
     public async Task<EventWatch<JobEvent>> WatchJobAsync(string tenant, string jobId, CancellationToken cancellationToken = default)
     {
-        // Subscribe first, then check the job exists for this tenant, so no event between the two is missed.
+        // Subscribe first (attached), then check the job exists for this tenant, so no event after the check is missed.
         var watch = await EventWatch<JobEvent>.Subscribe(
-            client, StreamId.Create(StreamNames.JobEvents, tenant), e => e.JobId == jobId, cancellationToken);
+            client, StreamId.Create(StreamNames.JobEvents, tenant), e => e.JobId == jobId, JobEvent.Marker, JobEvent.MarkerId, cancellationToken);
         if (await GetJobAsync(tenant, jobId, cancellationToken) is null)
         {
             await watch.DisposeAsync();
@@ -128,13 +128,17 @@ public sealed class EventWatch<TEvent> : IAsyncEnumerable<TEvent>, IAsyncDisposa
         _subscription = subscription;
     }
 
-    /// <summary>Subscribes to one stream, passing on the events <paramref name="wanted"/> accepts.</summary>
+    /// <summary>
+    /// Subscribes to one stream, passing on the events <paramref name="wanted"/> accepts; returns once the
+    /// subscription is attached (<see cref="AttachedSubscription"/>), so it sees every event published after.
+    /// </summary>
     internal static async Task<EventWatch<TEvent>> Subscribe(
-        IClusterClient client, StreamId streamId, Func<TEvent, bool> wanted, CancellationToken cancellationToken)
+        IClusterClient client, StreamId streamId, Func<TEvent, bool> wanted, Func<string, TEvent> marker,
+        Func<TEvent, string?> markerId, CancellationToken cancellationToken)
     {
         var events = Channel.CreateUnbounded<TEvent>(new UnboundedChannelOptions { SingleReader = true });
         var stream = client.GetStreamProvider(StreamNames.Provider).GetStream<TEvent>(streamId);
-        var subscription = await stream.SubscribeAsync((item, _) =>
+        var subscription = await stream.SubscribeAttachedAsync(item =>
         {
             if (wanted(item))
             {
@@ -142,7 +146,7 @@ public sealed class EventWatch<TEvent> : IAsyncEnumerable<TEvent>, IAsyncDisposa
             }
 
             return Task.CompletedTask;
-        }).WaitAsync(cancellationToken);
+        }, marker, markerId, cancellationToken);
         return new EventWatch<TEvent>(events, subscription);
     }
 

@@ -136,6 +136,9 @@ public sealed class JobTests
         var placed = await Wait.Until(() => cluster.Sdk.GetJobAsync("acme", "evac"), j => j!.Status == JobStatus.Placed, "the job placed");
         var lost = placed!.Assignments[0].NodeId;
         var survivor = lost == first.Id ? second : first;
+        var watchedFrom = cluster.Time.GetUtcNow();
+        await using var watch = await cluster.Sdk.WatchJobAsync("acme", "evac");
+        await using var events = watch.GetAsyncEnumerator();
 
         // The chosen node falls silent; the other keeps reporting. Offline after 6 intervals of 5 s.
         for (var step = 0; step < 4; step++)
@@ -148,5 +151,20 @@ public sealed class JobTests
             j => j!.Status == JobStatus.Placed && j.Attempts == 2, "the job placed again");
         Assert.Equal(NodeStatus.Offline, (await cluster.Node(lost).GetDetails())!.Status);
         Assert.Equal([(survivor.Id, 2)], moved!.Assignments.Select(a => (a.NodeId, a.Attempt)));
+
+        // The watch, attached before the node fell silent, saw the job leave its node and come back. (A new watch may
+        // also be handed the stream's last event from before it began: skip those.)
+        var seen = new List<JobEvent>();
+        while (seen.Count < 2)
+        {
+            Assert.True(await events.MoveNextAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(20)), "the watch ended");
+            if (events.Current.At > watchedFrom)
+            {
+                seen.Add(events.Current);
+            }
+        }
+
+        Assert.Equal([(JobStatus.Queued, (JobStatus?)JobStatus.Placed), (JobStatus.Placed, JobStatus.Queued)], seen.Select(e => (e.Status, e.Previous)));
+        Assert.Contains("went offline", seen[0].Reason, StringComparison.Ordinal);
     }
 }

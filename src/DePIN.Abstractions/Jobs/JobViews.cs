@@ -54,7 +54,14 @@ public sealed record JobEvent(
     [property: Id(1)] JobStatus Status,
     [property: Id(2)] JobStatus? Previous,
     [property: Id(3)] DateTimeOffset At,
-    [property: Id(4)] string? Reason);
+    [property: Id(4)] string? Reason)
+{
+    /// <summary>A marker for <c>DePIN.Client.AttachedSubscription</c>: no job, the id in the reason.</summary>
+    public static JobEvent Marker(string id) => new("", JobStatus.Queued, null, DateTimeOffset.UnixEpoch, id);
+
+    /// <summary>The marker id of a marker event; null for a real one.</summary>
+    public static string? MarkerId(JobEvent e) => e.JobId.Length == 0 ? e.Reason : null;
+}
 
 /// <summary>How a submission went.</summary>
 [GenerateSerializer, Alias("DePIN.SubmitOutcome")]

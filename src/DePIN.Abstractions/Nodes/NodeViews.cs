@@ -52,7 +52,14 @@ public sealed record NodeEvent(
     [property: Id(2)] NodeStatus? Previous,
     [property: Id(3)] NodeStatus Current,
     [property: Id(4)] DateTimeOffset At,
-    [property: Id(5)] string Reason);
+    [property: Id(5)] string Reason)
+{
+    /// <summary>A marker for <c>DePIN.Client.AttachedSubscription</c>: no node, the id in the reason.</summary>
+    public static NodeEvent Marker(string id) => new("", "", null, NodeStatus.Registered, DateTimeOffset.UnixEpoch, id);
+
+    /// <summary>The marker id of a marker event; null for a real one.</summary>
+    public static string? MarkerId(NodeEvent e) => e.NodeId.Length == 0 ? e.Reason : null;
+}
 
 /// <summary>A directory query: every filter is optional; results are ordered by node id.</summary>
 /// <param name="After">Return only nodes whose id sorts after this one (paging).</param>

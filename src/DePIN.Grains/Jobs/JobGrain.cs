@@ -50,6 +50,7 @@ public sealed class JobState
     [Id(13)] public string? Result { get; set; }
     [Id(14)] public Stopping? Stopping { get; set; }
     [Id(15)] public DateTimeOffset PlacedAt { get; set; }
+    [Id(16)] public DateTimeOffset NotBefore { get; set; }
 
     public bool Exists => Spec is not null;
 }
@@ -124,9 +125,9 @@ public sealed partial class JobGrain(
 
         Job.Spec = spec;
         Job.SubmittedAt = clock.UtcNow;
-        await Move(JobStatus.Queued, null, Job.SubmittedAt);
+        var queued = await Move(JobStatus.Queued, null, Job.SubmittedAt) with { Previous = null };
         await Scheduler.Enqueue(Key, spec);
-        await Announce(null);
+        await Announce(queued);
         LogSubmitted(JobId, Tenant, spec.Kind, spec.Replicas);
         return new SubmitResult(SubmitOutcome.Created, Details());
     }
@@ -157,8 +158,7 @@ public sealed partial class JobGrain(
             return true; // the scheduler telling again what it told before
         }
 
-        var free = Job.Status == JobStatus.Queued || (Job.Stopping is not null && Job.Slots.All(s => s.Stopped));
-        if (!Job.Exists || !free || attempt != Job.Attempts + 1)
+        if (!Job.Exists || Job.Status != JobStatus.Queued || attempt != Job.Attempts + 1)
         {
             return false;
         }
@@ -168,9 +168,9 @@ public sealed partial class JobGrain(
         Job.Assignments = [.. assignments.Select(a => a with { Attempt = attempt })];
         Job.Slots = [.. assignments.Select(_ => new SlotState())];
         Job.PlacedAt = clock.UtcNow;
-        var previous = await Move(JobStatus.Placed, null);
+        var change = await Move(JobStatus.Placed, null);
         await Dispatch();
-        await Announce(previous);
+        await Announce(change);
         return true;
     }
 
@@ -227,8 +227,7 @@ public sealed partial class JobGrain(
                 slot.Started = true;
                 if (Job.Status == JobStatus.Placed && Job.Slots.All(s => s.Started))
                 {
-                    var previous = await Move(JobStatus.Running, null);
-                    await Announce(previous);
+                    await Announce(await Move(JobStatus.Running, null));
                     return ReportOutcome.Accepted;
                 }
 
@@ -262,6 +261,12 @@ public sealed partial class JobGrain(
 
     public async Task Check()
     {
+        if (Job.Exists && Job.Status == JobStatus.Queued && Job.Attempts > 0)
+        {
+            await Scheduler.Requeue(Key, Job.Spec!, Job.Attempts + 1, Job.NotBefore); // the requeue after a stop was lost
+            return;
+        }
+
         if (!Job.Exists || !Active)
         {
             await Settle();
@@ -444,20 +449,16 @@ public sealed partial class JobGrain(
     private async Task FinishStop()
     {
         var stopping = Job.Stopping!;
-        var attempt = Job.Attempts;
         await Withdraw();
-        var notBefore = clock.UtcNow + (stopping.Failure ? Backoff(Job.Failures) : TimeSpan.Zero);
-        await Scheduler.Requeue(Key, Job.Spec!, attempt + 1, notBefore);
-        if (Job.Attempts != attempt || Job.Stopping is null)
-        {
-            return; // placed again already (Placed interleaves)
-        }
-
         Job.Stopping = null;
         Job.Assignments = [];
         Job.Slots = [];
-        var previous = await Move(JobStatus.Queued, stopping.Reason);
-        await Announce(previous);
+        Job.NotBefore = clock.UtcNow + (stopping.Failure ? Backoff(Job.Failures) : TimeSpan.Zero);
+        await Announce(await Move(JobStatus.Queued, stopping.Reason));
+
+        // Queued first, then the scheduler: if this call is lost, the scheduler still holds the old attempt's nodes
+        // and so still has the job check on itself, which asks again.
+        await Scheduler.Requeue(Key, Job.Spec!, Job.Attempts + 1, Job.NotBefore);
     }
 
     /// <summary>The wait before the n-th retry: 10 s doubling to at most 10 min.</summary>
@@ -467,9 +468,9 @@ public sealed partial class JobGrain(
     private async Task End(JobStatus status, string? reason)
     {
         Job.Stopping = null;
-        var previous = await Move(status, reason);
+        var change = await Move(status, reason);
         await Settle();
-        await Announce(previous);
+        await Announce(change);
     }
 
     /// <summary>
@@ -493,17 +494,17 @@ public sealed partial class JobGrain(
 
     /// <summary>
     /// Changes the status (synchronously, before the first await, so interleaved calls see it), then writes the state
-    /// and mirrors it into the tenant's index. Returns the status it left.
+    /// and mirrors it into the tenant's index. Returns the change as an event, taken before anything interleaves.
     /// </summary>
-    private async Task<JobStatus> Move(JobStatus to, string? reason, DateTimeOffset? at = null)
+    private async Task<JobEvent> Move(JobStatus to, string? reason, DateTimeOffset? at = null)
     {
-        var previous = Job.Status;
+        var change = new JobEvent(JobId, to, Job.Status, at ?? clock.UtcNow, reason);
         Job.Status = to;
         Job.Reason = reason;
-        Job.UpdatedAt = at ?? clock.UtcNow;
+        Job.UpdatedAt = change.At;
         await state.WriteStateAsync();
         await Index();
-        return previous;
+        return change;
     }
 
     private JobDetails Details() => new(
@@ -543,18 +544,18 @@ public sealed partial class JobGrain(
     private Task Index() => TenantJobs.Shard(GrainFactory, Tenant, JobId)
         .Upsert(new JobSummary(JobId, Tenant, Job.Spec!.Kind, Job.Status, Job.SubmittedAt, Job.UpdatedAt));
 
-    private async Task Announce(JobStatus? previous)
+    private async Task Announce(JobEvent change)
     {
         // Events are notifications; the job's state, already written, is the record.
         try
         {
             await this.GetStreamProvider(StreamNames.Provider)
                 .GetStream<JobEvent>(StreamId.Create(StreamNames.JobEvents, Tenant))
-                .OnNextAsync(new JobEvent(JobId, Job.Status, previous, Job.UpdatedAt, Job.Reason));
+                .OnNextAsync(change);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            LogEventLost(ex, JobId, Job.Status);
+            LogEventLost(ex, JobId, change.Status);
         }
     }
 

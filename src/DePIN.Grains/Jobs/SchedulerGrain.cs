@@ -196,6 +196,11 @@ public sealed partial class SchedulerGrain(
 
     public async Task OnNextAsync(NodeEvent item, StreamSequenceToken? token = null)
     {
+        if (NodeEvent.MarkerId(item) is not null)
+        {
+            return; // a subscriber making sure it is attached
+        }
+
         var history = History(item.NodeId);
         if (item.Current == NodeStatus.Online)
         {

@@ -3,6 +3,7 @@ using DePIN.Abstractions;
 using DePIN.Abstractions.Http;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
+using DePIN.Client;
 using DePIN.Silo.Tenancy;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
@@ -198,10 +199,12 @@ public static class JobEndpoints
         StreamSubscriptionHandle<JobEvent>? subscription = null;
         try
         {
-            // Subscribe before looking the job up, so nothing between the two is missed.
+            // Subscribe (attached) before looking the job up, so nothing after the lookup is missed.
             if (stream is not null)
             {
-                subscription = await stream.SubscribeAsync((e, _) => e.JobId == id ? events.Writer.WriteAsync(e).AsTask() : Task.CompletedTask);
+                subscription = await stream.SubscribeAttachedAsync(
+                    e => e.JobId == id ? events.Writer.WriteAsync(e).AsTask() : Task.CompletedTask,
+                    JobEvent.Marker, JobEvent.MarkerId, cancellationToken);
             }
 
             if (owner is null || job is null || await job.Get() is not { } current)
