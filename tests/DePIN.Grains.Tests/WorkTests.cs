@@ -171,6 +171,25 @@ public sealed class WorkTests
     }
 
     [Fact]
+    public async Task A_copy_that_already_finished_does_not_hold_up_moving_the_job_when_another_copys_node_is_lost()
+    {
+        await using var cluster = await NodeCluster.Start();
+        var fleet = await Fleet.Online(cluster, "copy-1", 3);
+        await cluster.Sdk.SubmitJobAsync("acme", "pair", Batch("copy-1", cpuCores: 8, redundancy: 2));
+        var placed = await JobWhen(cluster, "pair", j => j.Status == JobStatus.Placed, "the job placed");
+        var (done, lost) = (fleet.Single(a => a.Id == placed.Assignments[0].NodeId), fleet.Single(a => a.Id == placed.Assignments[1].NodeId));
+        var spare = fleet.Single(a => a != done && a != lost);
+        var item = await done.Next("pair");
+        var end = GrainAgent.RunTo(item, TestJob.Steps);
+        await done.Report(item, WorkReportKind.Completed, end.Step, result: end.Hex);
+
+        await Fleet.Silence(cluster, lost, done, spare);
+        var again = await JobWhen(cluster, "pair", j => j.Attempts == 2 && j.Status == JobStatus.Placed, "the job placed again at once");
+
+        Assert.DoesNotContain(lost.Id, again.Assignments.Select(a => a.NodeId));
+    }
+
+    [Fact]
     public async Task Slots_that_never_start_are_given_up_after_the_start_timeout_and_the_job_is_placed_again()
     {
         await using var cluster = await NodeCluster.Start(new Dictionary<string, string?>

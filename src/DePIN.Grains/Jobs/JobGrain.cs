@@ -18,6 +18,9 @@ public sealed class SlotState
     [Id(3)] public string? CheckpointHash { get; set; }
     [Id(4)] public string? Result { get; set; }
     [Id(5)] public bool Stopped { get; set; }
+
+    /// <summary>Not running: stopped, or finished with a result (which a stop does not undo).</summary>
+    public bool Idle => Stopped || Result is not null;
 }
 
 /// <summary>A shard's accepted checkpoint, blob included: a new attempt resumes from it.</summary>
@@ -286,7 +289,7 @@ public sealed partial class JobGrain(
                 }
             }
 
-            if (Job.Slots.All(s => s.Stopped))
+            if (Job.Slots.All(s => s.Idle))
             {
                 await FinishStop();
             }
@@ -413,7 +416,7 @@ public sealed partial class JobGrain(
         if (Job.Stopping is not null)
         {
             await state.WriteStateAsync(); // slots marked stopped meanwhile
-            if (Job.Slots.All(s => s.Stopped))
+            if (Job.Slots.All(s => s.Idle))
             {
                 await FinishStop();
             }
@@ -433,7 +436,7 @@ public sealed partial class JobGrain(
         Job.Reason = reason;
         Job.UpdatedAt = clock.UtcNow;
         await state.WriteStateAsync();
-        if (Job.Slots.All(s => s.Stopped))
+        if (Job.Slots.All(s => s.Idle))
         {
             await FinishStop();
             return;
@@ -442,7 +445,7 @@ public sealed partial class JobGrain(
         await StopSlots();
     }
 
-    private Task StopSlots() => Task.WhenAll(Job.Assignments.Where((_, i) => !Job.Slots[i].Stopped)
+    private Task StopSlots() => Task.WhenAll(Job.Assignments.Where((_, i) => !Job.Slots[i].Idle)
         .Select(a => a.NodeId).Distinct(StringComparer.Ordinal).Select(node => Inbox(node).Stop(Key, Job.Attempts)));
 
     /// <summary>Every slot has stopped: free the nodes and queue again (after a backoff when the attempt failed).</summary>
