@@ -191,6 +191,7 @@ public sealed class ApiTests(SiloOnPostgres cluster) : IClassFixture<SiloOnPostg
     [InlineData("/v1/nodes?status=1", "status")]
     [InlineData("/v1/nodes?region=Not%20A%20Region", "region")]
     [InlineData("/v1/nodes?limit=0", "limit")]
+    [InlineData("/v1/nodes?state=online", "state")] // the filter is status: a misspelt one is refused, not ignored
     public async Task A_bad_listing_query_gets_400_naming_the_parameter(string path, string field)
     {
         using var response = await Http.GetAsync(path);

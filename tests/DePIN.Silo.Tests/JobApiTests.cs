@@ -91,12 +91,14 @@ public sealed class JobApiTests(SiloOnPostgres cluster) : IClassFixture<SiloOnPo
         var all = await Get<JobSummary[]>("/v1/jobs", key);
         var byOperator = await Get<JobSummary[]>($"/v1/jobs?tenant={name}&state=cancelled", Http.OperatorKey);
         using var badState = await Send(HttpMethod.Get, "/v1/jobs?state=sleeping", key);
+        using var unknownParameter = await Send(HttpMethod.Get, "/v1/jobs?status=queued", key); // the filter is state
 
         Assert.Equal((JobStatus.Cancelled, "superseded"), await Status(cancelled));
         Assert.Equal(["j1", "j3"], queued.Select(j => j.JobId));
         Assert.Equal(["j1", "j2", "j3"], all.Select(j => j.JobId));
         Assert.Equal(["j2"], byOperator.Select(j => j.JobId));
         Assert.Equal(HttpStatusCode.BadRequest, badState.StatusCode);
+        Assert.Equal((HttpStatusCode.BadRequest, "status"), (unknownParameter.StatusCode, string.Join(",", await JobApi.Fields(unknownParameter))));
         Assert.True(await cluster.Metric("depin_jobs", ("state", "queued")) >= 2);
     }
 

@@ -148,6 +148,7 @@ public static class JobEndpoints
         }
 
         var errors = new Dictionary<string, string[]>();
+        Validation.CheckParameters(request, errors, "state", "after", "limit", "tenant");
         var wanted = Validation.ParseFilter<JobStatus>(state, "state", errors);
 
         if (limit is < 1 or > JobQuery.MaxLimit)

@@ -165,9 +165,10 @@ public static class NodeEndpoints
     }
 
     private static async Task<IResult> List(
-        IGrainFactory grains, string? status = null, string? region = null, string? after = null, int? limit = null)
+        HttpRequest request, IGrainFactory grains, string? status = null, string? region = null, string? after = null, int? limit = null)
     {
         var errors = new Dictionary<string, string[]>();
+        Validation.CheckParameters(request, errors, "status", "region", "after", "limit");
         var wanted = Validation.ParseFilter<NodeStatus>(status, "status", errors);
 
         if (region is not null && !Validation.IsRegion(region))

@@ -106,6 +106,18 @@ public static class Validation
         return null;
     }
 
+    /// <summary>
+    /// Adds an error for every query parameter the endpoint does not take, naming the ones it does: a misspelt filter
+    /// is refused rather than silently ignored (which would return everything).
+    /// </summary>
+    public static void CheckParameters(HttpRequest request, Dictionary<string, string[]> errors, params string[] known)
+    {
+        foreach (var name in request.Query.Keys.Where(k => !known.Contains(k, StringComparer.Ordinal)))
+        {
+            errors[name] = [$"is not a parameter here; it takes {string.Join(", ", known)}"];
+        }
+    }
+
     private static bool IsRate(double value) => double.IsFinite(value) && value >= 0;
 
     private sealed class Errors
