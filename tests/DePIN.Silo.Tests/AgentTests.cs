@@ -61,18 +61,11 @@ public sealed class AgentTests(SiloOnPostgres cluster) : IClassFixture<SiloOnPos
         }
     }
 
-    private List<string> KeyIds() =>
-        Directory.Exists(_keys)
-            ? [.. Directory.GetFiles(_keys, "*.key").Select(f => NodeSigner.Import(File.ReadAllBytes(f)).NodeId)]
-            : [];
+    private List<string> KeyIds() => AgentKeys.NodeIds(_keys);
 
     private async Task<List<NodeDetails>> AllOnline(IReadOnlyCollection<string> ids) =>
         [.. (await Wait.Until(
-            async () => await Task.WhenAll(ids.Select(async id =>
-            {
-                using var response = await cluster.Http.GetAsync($"/v1/nodes/{id}");
-                return response.IsSuccessStatusCode ? await cluster.Node(id) : null;
-            })),
+            () => Task.WhenAll(ids.Select(id => cluster.Http.Find<NodeDetails>($"/v1/nodes/{id}"))),
             nodes => nodes.All(n => n is { Status: NodeStatus.Online, LastSequence: > 0 }),
             $"nodes {string.Join(", ", ids)} to be online")).Select(n => n!)];
 }

@@ -152,18 +152,7 @@ public sealed class ClusterTests(PostgresServer postgres)
     }
 
     // Null while the cluster cannot answer (503 during a fail-over, or no answer in time).
-    private static async Task<NodeDetails?> Details(ServiceProcess silo, string nodeId)
-    {
-        try
-        {
-            using var response = await silo.Http.GetAsync($"/v1/nodes/{nodeId}");
-            return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<NodeDetails>(ApiJson.Options) : null;
-        }
-        catch (TaskCanceledException)
-        {
-            return null;
-        }
-    }
+    private static Task<NodeDetails?> Details(ServiceProcess silo, string nodeId) => silo.Http.Find<NodeDetails>($"/v1/nodes/{nodeId}");
 
     // During a fail-over the cluster answers 503 until the dead silo is declared dead; agents retry, so does this.
     private static Task SendUntilAccepted(ServiceProcess silo, TestNode node, DePIN.Abstractions.Telemetry.TelemetryBatch batch) =>

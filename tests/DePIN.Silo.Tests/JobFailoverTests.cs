@@ -2,7 +2,6 @@ using System.Net.Http.Json;
 using DePIN.Abstractions.Http;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
-using DePIN.Core.Identity;
 using DePIN.Core.Work;
 using DePIN.Testing;
 
@@ -28,9 +27,9 @@ public sealed class JobFailoverTests(PostgresServer postgres) : IDisposable
         await using var victim = await ServiceProcess.StartSilo(database, clusterId, settings);
         await using var agent = await ServiceProcess.StartAgent(
             "--api", survivor.Http.BaseAddress!.ToString(), "--simulate", "8", "--interval", "0.5", "--key-dir", _keys, "--max-parallel-work", "1");
-        var signers = await Wait.Until(() => Task.FromResult(Signers()), s => s.Count == 8, "eight key files");
-        _nodes.AddRange(signers.Select(s => new TestNode(s, TestNode.DefaultCapabilities())));
-        await Wait.Until(() => Listed(survivor, "/v1/nodes?status=online"), (NodeSummary[] n) => n.Length == 8, "the fleet online");
+        await Wait.Until(() => Task.FromResult(AgentKeys.NodeIds(_keys)), ids => ids.Count == 8, "eight key files");
+        _nodes.AddRange(AgentKeys.Signers(_keys).Select(s => new TestNode(s, TestNode.DefaultCapabilities())));
+        await Wait.Until(() => Listed<NodeSummary>(survivor, "/v1/nodes?status=online"), n => n.Length == 8, "the fleet online");
         var jobs = new JobApi(survivor.Http);
         var key = await jobs.NewTenant();
 
@@ -70,35 +69,17 @@ public sealed class JobFailoverTests(PostgresServer postgres) : IDisposable
     private static string Tally(JobSummary[] jobs) =>
         string.Join(", ", jobs.GroupBy(j => j.Status).OrderBy(g => g.Key).Select(g => $"{g.Count()} {g.Key.ToString().ToLowerInvariant()}"));
 
-    private static async Task<T[]> Listed<T>(ServiceProcess silo, string path, string? key = null)
-    {
-        try
-        {
-            using var response = await silo.Http.SendAsync(new HttpRequestMessage(HttpMethod.Get, path).WithKey(key));
-            return response.IsSuccessStatusCode ? (await response.Content.ReadFromJsonAsync<T[]>(ApiJson.Options))! : [];
-        }
-        catch (TaskCanceledException)
-        {
-            return []; // the silo was busy failing over
-        }
-    }
+    // Empty while the silo is busy failing over.
+    private static async Task<T[]> Listed<T>(ServiceProcess silo, string path, string? key = null) =>
+        await silo.Http.Find<T[]>(path, key) ?? [];
 
-    private static async Task<JobDetails?> Job(ServiceProcess silo, string id, string key)
-    {
-        using var response = await silo.Http.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/v1/jobs/{id}").WithKey(key));
-        return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<JobDetails>(ApiJson.Options) : null;
-    }
-
-    private static Task<NodeSummary[]> Listed(ServiceProcess silo, string path) => Listed<NodeSummary>(silo, path);
+    private static Task<JobDetails?> Job(ServiceProcess silo, string id, string key) => silo.Http.Find<JobDetails>($"/v1/jobs/{id}", key);
 
     private static async Task<WorkSet?> Inbox(ServiceProcess silo, TestNode node)
     {
         using var response = await node.Post(silo.Http, $"/v1/nodes/{node.Id}/work", TestNode.Json(new WorkPoll(node.Id, -1, 0, DateTimeOffset.UtcNow)));
         return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<WorkSet>(ApiJson.Options) : null;
     }
-
-    private List<NodeSigner> Signers() =>
-        Directory.Exists(_keys) ? [.. Directory.GetFiles(_keys, "*.key").Select(f => NodeSigner.Import(File.ReadAllBytes(f)))] : [];
 
     public void Dispose()
     {

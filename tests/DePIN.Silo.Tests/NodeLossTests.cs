@@ -1,8 +1,5 @@
-using System.Net.Http.Json;
-using DePIN.Abstractions.Http;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
-using DePIN.Core.Identity;
 using DePIN.Core.Work;
 using DePIN.Testing;
 
@@ -53,22 +50,10 @@ public sealed class NodeLossTests(PostgresServer postgres) : IAsyncLifetime
     private Task<ServiceProcess> Agent(string name) => ServiceProcess.StartAgent(
         "--api", _silo.Http.BaseAddress!.ToString(), "--simulate", "1", "--interval", "0.2", "--key-dir", Path.Combine(_keys, name));
 
-    private async Task<string> NodeOf(string name)
-    {
-        var directory = Path.Combine(_keys, name);
-        var id = await Wait.Until(
-            () => Task.FromResult(Directory.Exists(directory)
-                ? Directory.GetFiles(directory, "*.key").Select(f => NodeSigner.Import(File.ReadAllBytes(f)).NodeId).FirstOrDefault()
-                : null),
-            id => id is not null, $"agent {name}'s key file");
-        return id!;
-    }
+    private async Task<string> NodeOf(string name) =>
+        (await Wait.Until(() => Task.FromResult(AgentKeys.NodeIds(Path.Combine(_keys, name))), ids => ids.Count == 1, $"agent {name}'s key file"))[0];
 
-    private async Task<NodeDetails?> Node(string id)
-    {
-        using var response = await _silo.Http.GetAsync($"/v1/nodes/{id}");
-        return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<NodeDetails>(ApiJson.Options) : null;
-    }
+    private Task<NodeDetails?> Node(string id) => _silo.Http.Find<NodeDetails>($"/v1/nodes/{id}");
 
     public async ValueTask DisposeAsync()
     {

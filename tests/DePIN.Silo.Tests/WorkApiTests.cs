@@ -3,7 +3,6 @@ using System.Net.Http.Json;
 using DePIN.Abstractions.Http;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
-using DePIN.Core.Identity;
 using DePIN.Core.Work;
 using DePIN.Testing;
 
@@ -22,7 +21,8 @@ public sealed class WorkApiTests(SiloOnPostgres cluster) : IClassFixture<SiloOnP
         await using var agent = await ServiceProcess.StartAgent(
             "--api", cluster.Http.BaseAddress!.ToString(), "--simulate", "3", "--interval", "0.2", "--key-dir", _keys);
         var ids = await Wait.Until(() => Task.FromResult(KeyIds()), ids => ids.Count == 3, "three key files");
-        await Wait.Until(() => Task.WhenAll(ids.Select(Registered)), nodes => nodes.All(n => n?.Status == NodeStatus.Online), "the fleet online");
+        await Wait.Until(() => Task.WhenAll(ids.Select(id => cluster.Http.Find<NodeDetails>($"/v1/nodes/{id}"))),
+            nodes => nodes.All(n => n?.Status == NodeStatus.Online), "the fleet online");
         var key = await _jobs.NewTenant();
         var there = JobConstraints.None with { Regions = AgentRegions };
         var checkedThrice = TestJob.Spec(replicas: 1, cpuCores: 1) with
@@ -38,7 +38,7 @@ public sealed class WorkApiTests(SiloOnPostgres cluster) : IClassFixture<SiloOnP
         var thrice = await Finished(key, "thrice");
         var pair = await Finished(key, "gang");
         var nodes = await Task.WhenAll(ids.Select(cluster.Node));
-        var signers = KeyFiles().Select(f => new TestNode(NodeSigner.Import(File.ReadAllBytes(f)), TestNode.DefaultCapabilities())).ToList();
+        var signers = AgentKeys.Signers(_keys).Select(s => new TestNode(s, TestNode.DefaultCapabilities())).ToList();
         var inboxes = await Task.WhenAll(signers.Select(Work));
         signers.ForEach(n => n.Dispose());
 
@@ -90,12 +90,6 @@ public sealed class WorkApiTests(SiloOnPostgres cluster) : IClassFixture<SiloOnP
         Assert.Equal(JobStatus.Running, running.Status);
     }
 
-    private async Task<NodeDetails?> Registered(string id)
-    {
-        using var response = await cluster.Http.GetAsync($"/v1/nodes/{id}");
-        return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<NodeDetails>(ApiJson.Options) : null;
-    }
-
     private static WorkPoll Poll(TestNode node) => new(node.Id, -1, 0, DateTimeOffset.UtcNow);
 
     private async Task<WorkSet> Work(TestNode node)
@@ -121,9 +115,7 @@ public sealed class WorkApiTests(SiloOnPostgres cluster) : IClassFixture<SiloOnP
         return node;
     }
 
-    private string[] KeyFiles() => Directory.Exists(_keys) ? Directory.GetFiles(_keys, "*.key") : [];
-
-    private List<string> KeyIds() => [.. KeyFiles().Select(f => NodeSigner.Import(File.ReadAllBytes(f)).NodeId)];
+    private List<string> KeyIds() => AgentKeys.NodeIds(_keys);
 
     public void Dispose()
     {

@@ -1,7 +1,9 @@
 using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using DePIN.Abstractions.Http;
 
 namespace DePIN.Testing;
 
@@ -18,6 +20,24 @@ public static class Http
     {
         using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         return problem.RootElement.GetProperty("type").GetString();
+    }
+
+    /// <summary>
+    /// GETs <paramref name="path"/> as JSON; null when the answer is not a success (404 before a node registers, 503
+    /// during a fail-over) or does not come in time. For probes that wait on a condition.
+    /// </summary>
+    public static async Task<T?> Find<T>(this HttpClient http, string path, string? key = null)
+        where T : class
+    {
+        try
+        {
+            using var response = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, path).WithKey(key));
+            return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<T>(ApiJson.Options) : null;
+        }
+        catch (TaskCanceledException)
+        {
+            return null;
+        }
     }
 
     /// <summary>A request with <c>Authorization: Bearer KEY</c>.</summary>

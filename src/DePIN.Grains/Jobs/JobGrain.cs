@@ -314,7 +314,7 @@ public sealed partial class JobGrain(
             return;
         }
 
-        await Dispatch(); // heals an inbox write lost in a crash; a no-op otherwise
+        await Dispatch(); // heals an inbox write lost in a crash; a no-op for slots already there
     }
 
     private ISchedulerGrain Scheduler => GrainFactory.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key);
@@ -334,7 +334,8 @@ public sealed partial class JobGrain(
         var every = spec.Batch is { } batch && spec.CheckpointSeconds > 0
             ? Math.Max(1, (long)Math.Ceiling(batch.Steps * spec.CheckpointSeconds / spec.EstimatedSeconds))
             : 0;
-        return Task.WhenAll(Job.Assignments.Select(a =>
+        // Only slots not yet started: a started one is in its agent's hands already.
+        return Task.WhenAll(Job.Assignments.Where((_, i) => !Job.Slots[i].Started).Select(a =>
         {
             var shard = ShardOf(a.Replica);
             var resume = Job.Checkpoints.Find(c => c.Shard == shard)?.Checkpoint;

@@ -77,7 +77,18 @@ public sealed class NodeWorkGrain(
     private async Task Changed()
     {
         Inbox.Version++;
-        await state.WriteStateAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // Back to what is durable, so the caller's retry finds the change still to make (and writes it).
+            Inbox.Version = _durable!.Version;
+            Inbox.Items = [.. _durable.Items];
+            throw;
+        }
+
         _durable = new WorkSet(Inbox.Version, [.. Inbox.Items]);
         var changed = _changed;
         _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -154,14 +154,7 @@ public sealed partial class SchedulerGrain(
         _preempting.Remove(jobKey);
         if (_allocations.Remove(jobKey, out var allocation))
         {
-            foreach (var nodeId in allocation.Nodes)
-            {
-                if (_nodes.TryGetValue(nodeId, out var node))
-                {
-                    node.Allocated -= Resources(allocation.PerReplica);
-                }
-            }
-
+            Charge(allocation, _nodes, release: true);
             await AllocationLedger.Shard(GrainFactory, jobKey).Remove(jobKey);
         }
 
@@ -228,13 +221,12 @@ public sealed partial class SchedulerGrain(
         var went = status.ToString().ToLowerInvariant();
         var reason = status == NodeStatus.Offline ? "node_offline" : went;
         var hit = _allocations.Where(a => a.Value.Nodes.Contains(nodeId, StringComparer.Ordinal)).Select(a => a.Key).ToList();
-        foreach (var _ in hit)
+        await Task.WhenAll(hit.Select(jobKey =>
         {
             metrics.JobInterrupted(reason);
-        }
-
-        await Task.WhenAll(hit.Select(jobKey => GrainFactory.GetGrain<IJobGrain>(jobKey)
-            .Interrupted(nodeId, status != NodeStatus.Offline, $"Node {nodeId} went {went}; the job resumes elsewhere from its checkpoints.")));
+            return GrainFactory.GetGrain<IJobGrain>(jobKey)
+                .Interrupted(nodeId, status != NodeStatus.Offline, $"Node {nodeId} went {went}; the job resumes elsewhere from its checkpoints.");
+        }));
     }
 
     public Task OnCompletedAsync() => Task.CompletedTask;
@@ -494,7 +486,7 @@ public sealed partial class SchedulerGrain(
         {
             foreach (var (victim, allocation) in lower)
             {
-                Free(allocation, +1);
+                Charge(allocation, _nodes, release: true);
                 freed.Add(allocation);
                 chosen.Add(victim);
                 if (Gang.Fill(wide, Gang.Feasible(wide, candidates)) is not null)
@@ -513,18 +505,19 @@ public sealed partial class SchedulerGrain(
         }
         finally
         {
-            freed.ForEach(a => Free(a, -1));
+            freed.ForEach(a => Charge(a, _nodes)); // the what-if is over: put them back
         }
     }
 
-    /// <summary>Takes an allocation off its nodes (+1) or puts it back (−1), for what-if placements.</summary>
-    private void Free(Allocation allocation, int sign)
+    /// <summary>Adds what an allocation holds to its nodes that are listed (or, to release it, takes it off).</summary>
+    private static void Charge(Allocation allocation, Dictionary<string, NodeCandidate> nodes, bool release = false)
     {
+        var each = Resources(allocation.PerReplica);
         foreach (var nodeId in allocation.Nodes)
         {
-            if (_nodes.TryGetValue(nodeId, out var node))
+            if (nodes.TryGetValue(nodeId, out var node))
             {
-                node.Allocated = sign > 0 ? node.Allocated - Resources(allocation.PerReplica) : node.Allocated + Resources(allocation.PerReplica);
+                node.Allocated = release ? node.Allocated - each : node.Allocated + each;
             }
         }
     }
@@ -564,13 +557,7 @@ public sealed partial class SchedulerGrain(
         // What the ledger holds is allocated, whatever the directory says.
         foreach (var allocation in _allocations.Values)
         {
-            foreach (var nodeId in allocation.Nodes)
-            {
-                if (seen.TryGetValue(nodeId, out var node))
-                {
-                    node.Allocated += Resources(allocation.PerReplica);
-                }
-            }
+            Charge(allocation, seen);
         }
 
         _nodes.Clear();
