@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 
 namespace DePIN.Core.Scheduling;
 
@@ -10,6 +11,8 @@ namespace DePIN.Core.Scheduling;
 /// <param name="LoadCeiling">From this fleet load up the bar is whole: wasted work is what a busy fleet cannot afford.</param>
 /// <param name="ReputationWeight">How much reputation (0 to 1) lowers a node's risk.</param>
 /// <param name="LoadWeight">How much measured utilisation (0 to 1) raises it.</param>
+/// <param name="OneRegionShare">A gang that would span regions stays in one when that keeps at least this share of its
+/// predicted success probability (1 never trades, 0 always keeps a gang in one region when one can hold it).</param>
 public sealed record PredictiveOptions(
     double MinGangProbability = 0.9,
     TimeSpan Patience = default,
@@ -17,7 +20,8 @@ public sealed record PredictiveOptions(
     double LoadFloor = 0.6,
     double LoadCeiling = 0.95,
     double ReputationWeight = 0.02,
-    double LoadWeight = 0.005)
+    double LoadWeight = 0.005,
+    double OneRegionShare = 0.9)
 {
     public static PredictiveOptions Default { get; } = new(Patience: TimeSpan.FromHours(1));
 }
@@ -30,7 +34,12 @@ public sealed record PredictiveOptions(
 /// Each feasible node gets the probability p that it stays up for the job's remaining duration
 /// (<see cref="AvailabilityPredictor"/>). Nodes rank by risk per replica slot, −ln p divided by the replicas the node
 /// can take, so a node that holds the whole gang adds its risk once; reputation and load shade the order. The gang's
-/// success probability is the product of p over its distinct nodes. When it falls below a bar the job waits (the
+/// success probability is the product of p over its distinct nodes. That product treats nodes as independent, and
+/// they are not: an outage takes down many nodes of a region at once, and a gang fails when any one of its regions
+/// does, so a gang spread over four regions meets four regions' outages where a gang kept in one meets one. A gang
+/// that would span regions therefore stays in the best single region that can hold it when that costs little
+/// predicted probability (<see cref="PredictiveOptions.OneRegionShare"/>); its replicas, which exchange gradients,
+/// also gain from the shorter round trips. When the gang's probability falls below a bar the job waits (the
 /// adaptation to load): the bar is <see cref="PredictiveOptions.MinGangProbability"/> on a full fleet and zero on an
 /// idle one, and it falls as the job waits.
 /// </remarks>
@@ -57,12 +66,19 @@ public sealed class PredictivePolicy(AvailabilityPredictor predictor, Predictive
                 - (_options.ReputationWeight * node.Reputation) + (_options.LoadWeight * node.Utilization);
         }
 
-        if (Gang.Fill(request, Lowest(risks, order, request.Replicas)) is not { } nodes)
+        var lowest = Lowest(risks, order, request.Replicas);
+        if (Gang.Fill(request, lowest) is not { } nodes)
         {
             return PlacementDecision.Wait(Gang.NoCapacity);
         }
 
         var gang = predictor.GangProbability(nodes.Distinct(StringComparer.Ordinal).Select(n => survival[n]));
+        if (request.Replicas > 1 && SpansRegions(nodes, lowest) && OneRegion(request, order, risks, survival) is { } local
+            && local.Probability >= _options.OneRegionShare * gang)
+        {
+            (nodes, gang) = local;
+        }
+
         var bar = Bar(request);
         if (gang < bar)
         {
@@ -81,6 +97,53 @@ public sealed class PredictivePolicy(AvailabilityPredictor predictor, Predictive
         var patience = Math.Max(o.Patience.TotalHours, o.PatiencePerHour * request.Duration.TotalHours);
         var waited = patience <= 0 ? 1 : Math.Clamp(request.Waited.TotalHours / patience, 0, 1);
         return o.MinGangProbability * busy * (1 - waited);
+    }
+
+    /// <summary>Whether the gang's nodes, drawn from <paramref name="chosen"/>, lie in more than one region.</summary>
+    private static bool SpansRegions(string[] nodes, NodeCandidate[] chosen)
+    {
+        var regions = chosen.Where(n => nodes.Contains(n.NodeId, StringComparer.Ordinal)).Select(n => n.Region);
+        return regions.Distinct(StringComparer.Ordinal).Skip(1).Any();
+    }
+
+    /// <summary>The most probable gang that fits in a single region, if any region can hold one.</summary>
+    private (string[] Nodes, double Probability)? OneRegion(
+        PlacementRequest request, NodeCandidate[] order, double[] risks, Dictionary<string, double> survival)
+    {
+        var regions = new Dictionary<string, (List<int> Members, int Slots)>(StringComparer.Ordinal);
+        for (var i = 0; i < order.Length; i++)
+        {
+            ref var region = ref CollectionsMarshal.GetValueRefOrAddDefault(regions, order[i].Region, out var exists);
+            if (!exists)
+            {
+                region = ([], 0);
+            }
+
+            region.Members.Add(i);
+            region.Slots += request.DistinctNodes ? 1 : order[i].Free.CopiesOf(request.PerReplica);
+        }
+
+        (string[] Nodes, double Probability)? best = null;
+        foreach (var (members, slots) in regions.Values)
+        {
+            if (slots < request.Replicas)
+            {
+                continue;
+            }
+
+            if (Gang.Fill(request, Lowest([.. members.Select(i => risks[i])], [.. members.Select(i => order[i])], request.Replicas)) is not { } nodes)
+            {
+                continue;
+            }
+
+            var p = predictor.GangProbability(nodes.Distinct(StringComparer.Ordinal).Select(n => survival[n]));
+            if (best is null || p > best.Value.Probability)
+            {
+                best = (nodes, p);
+            }
+        }
+
+        return best;
     }
 
     /// <summary>

@@ -91,6 +91,29 @@ public sealed class PlacementPolicyTests
     }
 
     [Fact]
+    public void Predictive_keeps_a_gang_in_one_region_when_that_costs_little_and_spreads_it_when_it_costs_much()
+    {
+        // The two steadiest nodes are in different regions; eu-west also has a second node almost as steady.
+        NodeCandidate[] close = [
+            Node("west-a", gpus: 1, history: (72, 4)),
+            Node("east-a", gpus: 1, region: "eu-central", history: (80, 4)),
+            Node("west-b", gpus: 1, history: (70, 4)),
+        ];
+        // Here eu-west's second node is flaky, so keeping the gang in one region would cost most of its chance.
+        NodeCandidate[] far = [
+            Node("west-a", gpus: 1, history: (72, 4)),
+            Node("east-a", gpus: 1, region: "eu-central", history: (80, 4)),
+            Node("west-b", gpus: 1, history: (1, 20)),
+        ];
+
+        var kept = Predictive().Place(Request(replicas: 2, hours: 3), close, Now);
+        var spread = Predictive().Place(Request(replicas: 2, hours: 3), far, Now);
+
+        Assert.Equal(["west-a", "west-b"], kept.Nodes.Order(StringComparer.Ordinal));
+        Assert.Equal(["east-a", "west-a"], spread.Nodes.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
     public void On_a_busy_fleet_a_gang_waits_for_better_nodes_and_on_an_idle_one_it_does_not()
     {
         var flaky = Enumerable.Range(0, 4).Select(i => Node($"flaky{i}", gpus: 1, history: (1, 20))).ToArray();
