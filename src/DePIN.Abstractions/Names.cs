@@ -28,10 +28,11 @@ public static class StorageNames
     public const string Nodes = "nodes";
     public const string Directory = "directory";
     public const string Jobs = "jobs";
+    public const string Datasets = "datasets";
 
     /// <summary>The name Orleans streams look up for their subscription registry.</summary>
     public const string PubSub = "PubSubStore";
 
     /// <summary>Every provider a silo must configure.</summary>
-    public static IReadOnlyList<string> All { get; } = [Nodes, Directory, Jobs, PubSub];
+    public static IReadOnlyList<string> All { get; } = [Nodes, Directory, Jobs, Datasets, PubSub];
 }

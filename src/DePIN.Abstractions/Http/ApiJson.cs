@@ -1,6 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using DePIN.Abstractions.Datasets;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
 using DePIN.Abstractions.Telemetry;
@@ -58,4 +59,11 @@ public static class ApiJson
 [JsonSerializable(typeof(WorkPoll))]
 [JsonSerializable(typeof(WorkSet))]
 [JsonSerializable(typeof(WorkReport))]
+[JsonSerializable(typeof(DatasetDefinition))]
+[JsonSerializable(typeof(DatasetInfo))]
+[JsonSerializable(typeof(ContributionRequest))]
+[JsonSerializable(typeof(ContributionReceipt))]
+[JsonSerializable(typeof(MerkleProofView))]
+[JsonSerializable(typeof(PlatformKeys))]
+[JsonSerializable(typeof(RecordLocation))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

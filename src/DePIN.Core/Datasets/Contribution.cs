@@ -1,10 +1,13 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
 
 namespace DePIN.Core.Datasets;
 
-/// <summary>One field's value: a number or a text.</summary>
+/// <summary>One field's value: a number or a text (in JSON, a number or a string).</summary>
+[JsonConverter(typeof(FieldValueJsonConverter))]
 public readonly record struct FieldValue
 {
     private FieldValue(double number, string? text)
@@ -25,6 +28,29 @@ public readonly record struct FieldValue
     public static FieldValue Of(string text) => new(0, text ?? throw new ArgumentNullException(nameof(text)));
 
     public override string ToString() => Text ?? Number.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+}
+
+/// <summary>Reads and writes a <see cref="FieldValue"/> as a JSON number or string.</summary>
+public sealed class FieldValueJsonConverter : JsonConverter<FieldValue>
+{
+    public override FieldValue Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.TokenType switch
+    {
+        JsonTokenType.Number when reader.TryGetDouble(out var number) && double.IsFinite(number) => FieldValue.Of(number),
+        JsonTokenType.String => FieldValue.Of(reader.GetString()!),
+        _ => throw new JsonException("A field value must be a finite number or a string."),
+    };
+
+    public override void Write(Utf8JsonWriter writer, FieldValue value, JsonSerializerOptions options)
+    {
+        if (value.Text is { } text)
+        {
+            writer.WriteStringValue(text);
+        }
+        else
+        {
+            writer.WriteNumberValue(value.Number);
+        }
+    }
 }
 
 /// <summary>

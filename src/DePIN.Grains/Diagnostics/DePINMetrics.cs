@@ -35,6 +35,8 @@ public sealed class DePINMetrics
     private readonly Histogram<double> _placementLatency;
     private readonly CountsByStatus<NodeStatus> _nodes = new("status");
     private readonly CountsByStatus<JobStatus> _jobs = new("state");
+    private readonly Counter<long> _contributions;
+    private readonly ConcurrentDictionary<string, long> _datasetRecords = new(StringComparer.Ordinal);
 
     public DePINMetrics(IMeterFactory meterFactory)
     {
@@ -57,6 +59,10 @@ public sealed class DePINMetrics
             });
         meter.CreateObservableGauge("depin.nodes", _nodes.Observe,
             description: "Nodes by status, as kept by the directory shards this silo hosts; sum over silos for the fleet.");
+        _contributions = meter.CreateCounter<long>("depin.dataset.contributions",
+            description: "Dataset contributions by outcome: accepted, duplicate (a retry answered with its first receipt) or the reason for refusing it.");
+        meter.CreateObservableGauge("depin.dataset.records", () => _datasetRecords.Select(d => new Measurement<long>(d.Value, new KeyValuePair<string, object?>("dataset", d.Key))),
+            description: "Leaves in each dataset's log hosted on this silo.");
         meter.CreateObservableGauge("depin.jobs", _jobs.Observe,
             description: "Jobs by state, as kept by the tenant job indexes this silo hosts; sum over silos for the platform.");
     }
@@ -73,6 +79,17 @@ public sealed class DePINMetrics
     public void JobInterrupted(string reason) => _interruptions.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void Placed(TimeSpan queued) => _placementLatency.Record(Math.Max(0, queued.TotalSeconds));
+
+    public void ContributionAccepted(bool duplicate) =>
+        _contributions.Add(1, new KeyValuePair<string, object?>("outcome", duplicate ? "duplicate" : "accepted"));
+
+    public void ContributionRejected(string reason) => _contributions.Add(1, new KeyValuePair<string, object?>("outcome", reason));
+
+    /// <summary>A dataset hosted here reports its log's size.</summary>
+    public void ReportDatasetRecords(string dataset, long size) => _datasetRecords[dataset] = size;
+
+    /// <summary>A dataset left this silo.</summary>
+    public void ForgetDatasetRecords(string dataset) => _datasetRecords.TryRemove(dataset, out _);
 
     /// <summary>A directory shard hosted here reports its counts per status (indexed by <see cref="NodeStatus"/>).</summary>
     public void ReportNodeCounts(string shard, long[] countsByStatus) => _nodes.Report(shard, countsByStatus);

@@ -17,6 +17,9 @@ public sealed class ApiOptions
     /// <summary>Largest job spec body accepted, in bytes.</summary>
     public int MaxJobSpecBytes { get; set; } = 16 * 1024;
 
+    /// <summary>Largest contribution body accepted (413 past it).</summary>
+    public int MaxContributionBytes { get; set; } = 16 * 1024;
+
     /// <summary>
     /// Hex SHA-256 of the operator's API key. Operators create tenants and see every tenant's jobs; without this
     /// setting nobody has the role.

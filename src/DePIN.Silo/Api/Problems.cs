@@ -67,6 +67,24 @@ public static partial class Problems
     public static IResult TenantExists(string name) =>
         Problem(StatusCodes.Status409Conflict, "tenant-exists", "The tenant exists.", $"Tenant '{name}' already exists.");
 
+    public static IResult UnknownDataset(string name) =>
+        Problem(StatusCodes.Status404NotFound, "unknown-dataset", "No such dataset.", $"There is no dataset '{name}'.");
+
+    public static IResult UnknownRecord(string dataset, string contentHash) =>
+        Problem(StatusCodes.Status404NotFound, "unknown-record", "No such record.", $"Dataset '{dataset}' holds no record with content hash '{contentHash}'.");
+
+    public static IResult NoProof(string dataset, string what) =>
+        Problem(StatusCodes.Status404NotFound, "no-proof", "No such proof.", $"Dataset '{dataset}' has no proof for {what}: it does not exist or its log is not that long.");
+
+    public static IResult DatasetConflict(string name, string detail) =>
+        Problem(StatusCodes.Status409Conflict, "dataset-conflict", $"Dataset '{name}' exists.", detail);
+
+    public static IResult DatasetUnavailable(string detail) =>
+        Problem(StatusCodes.Status503ServiceUnavailable, "datasets-unavailable", "Datasets are not available.", detail);
+
+    public static IResult NotAContributor(string reason, string detail) =>
+        Problem(StatusCodes.Status403Forbidden, reason.Replace('_', '-'), "The node may not contribute to this dataset.", detail);
+
     public static IResult Overloaded() =>
         Problem(StatusCodes.Status503ServiceUnavailable, "overloaded", "The platform is overloaded.",
             "Telemetry delivery to node grains is behind; retry shortly.");

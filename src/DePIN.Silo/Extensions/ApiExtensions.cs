@@ -32,6 +32,7 @@ public static class ApiExtensions
         app.MapNodeEndpoints();
         app.MapJobEndpoints();
         app.MapWorkEndpoints();
+        app.MapDatasetEndpoints();
         return app;
     }
 }

@@ -1,6 +1,7 @@
 using System.Net;
 using DePIN.Abstractions;
 using DePIN.Grains;
+using DePIN.Grains.Datasets;
 using DePIN.Silo.Persistence;
 using Npgsql;
 using Orleans.Configuration;
@@ -29,6 +30,8 @@ public static partial class SiloExtensions
         if (connectionString is not null)
         {
             services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
+            services.AddSingleton<DatasetLog>();
+            services.AddSingleton<PlatformSigner>();
             services.AddHostedService<SchemaMigrator>(); // registered before the silo, so it runs first
         }
         else

@@ -1,0 +1,436 @@
+using System.Text.Json;
+using DePIN.Abstractions;
+using DePIN.Abstractions.Datasets;
+using DePIN.Abstractions.Nodes;
+using DePIN.Core.Datasets;
+using DePIN.Core.Identity;
+using DePIN.Grains.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Orleans.Concurrency;
+
+namespace DePIN.Grains.Datasets;
+
+[GenerateSerializer, Alias("DePIN.DatasetState")]
+public sealed class DatasetState
+{
+    [Id(0)] public DatasetDefinition? Definition { get; set; }
+
+    [Id(1)] public DateTimeOffset CreatedAt { get; set; }
+
+    /// <summary>Leaves covered by <see cref="Frontier"/>; the records table may hold more, replayed on activation.</summary>
+    [Id(2)] public long Size { get; set; }
+
+    [Id(3)] public List<byte[]> Frontier { get; set; } = [];
+
+    [Id(4)] public SignedTreeHead? Head { get; set; }
+}
+
+/// <summary>
+/// One dataset: its definition and its append-only Merkle log. Records and leaf hashes live in PostgreSQL
+/// (<see cref="DatasetLog"/>); the state holds the definition, the size, the compact frontier and the latest head.
+/// </summary>
+/// <remarks>
+/// Reentrant: contributions are checked concurrently (signatures on the thread pool), then join the next group.
+/// Groups append one at a time: leaf indexes follow the frontier, the group's rows, strata and signed head commit in
+/// one transaction, and only then are its contributions answered. The records table is the truth: the state is
+/// saved after the fact, and an activation replays rows past the saved size, so a silo that dies between the two
+/// loses nothing it acknowledged. A second activation that raced this one cannot commit the same leaf index (primary
+/// key), so the log cannot fork.
+/// </remarks>
+[Reentrant]
+public sealed partial class DatasetGrain(
+    [PersistentState("dataset", StorageNames.Datasets)] IPersistentState<DatasetState> state,
+    PlatformClock clock,
+    DePINMetrics metrics,
+    ILogger<DatasetGrain> logger,
+    DatasetLog? log = null,
+    PlatformSigner? signer = null)
+    : Grain, IDatasetGrain, IRemindable
+{
+    // Keeps a dataset active, so depin_dataset_records keeps counting it after its silo dies.
+    private const string KeepActiveReminder = "keep-active";
+
+    /// <summary>Most contributions one transaction carries.</summary>
+    public const int MaxGroup = 1000;
+
+    private static readonly TimeSpan ContributorCacheTime = TimeSpan.FromSeconds(30);
+
+    private readonly GroupCommit _save = new(state.WriteStateAsync);
+    private readonly List<Pending> _pending = [];
+    private readonly Dictionary<string, (NodeDetails? Node, DateTimeOffset At)> _contributors = new(StringComparer.Ordinal);
+    private CompactFrontier _frontier = new();
+    private DatasetSchema? _schema;
+    private bool _appending;
+
+    private string Name => this.GetPrimaryKeyString();
+
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.Definition is not { } definition || log is null)
+        {
+            return;
+        }
+
+        _schema = ToSchema(definition.Fields);
+        _frontier = CompactFrontier.Restore(state.State.Size, state.State.Frontier)
+            ?? throw new InvalidOperationException($"Dataset {Name}: the saved frontier does not fit size {state.State.Size}.");
+        var replayed = await log.LeafHashesFrom(Name, _frontier.Size, cancellationToken);
+        foreach (var hash in replayed)
+        {
+            _frontier.Append(hash);
+        }
+
+        if (await log.LatestHead(Name, cancellationToken) is { } head && head.Size >= (state.State.Head?.Size ?? 0))
+        {
+            state.State.Head = ToView(head);
+        }
+
+        if (replayed.Count > 0)
+        {
+            LogReplayed(Name, replayed.Count, _frontier.Size);
+            state.State.Size = _frontier.Size;
+            state.State.Frontier = [.. _frontier.Hashes];
+            await _save.Persist();
+        }
+
+        metrics.ReportDatasetRecords(Name, _frontier.Size);
+        await this.RegisterOrUpdateReminder(KeepActiveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        metrics.ForgetDatasetRecords(Name);
+        return _save.Pending;
+    }
+
+    public Task ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask;
+
+    public async Task<string?> Create(DatasetDefinition definition)
+    {
+        if (log is null || signer is null)
+        {
+            return "Datasets need PostgreSQL: start the silo with ConnectionStrings:depin.";
+        }
+
+        if (state.State.Definition is { } existing)
+        {
+            return Same(existing, definition) ? null : $"Dataset '{Name}' exists with a different definition.";
+        }
+
+        if (Problems(definition) is { Count: > 0 } problems)
+        {
+            return string.Join(" ", problems);
+        }
+
+        var now = clock.UtcNow;
+        state.State.Definition = definition;
+        state.State.CreatedAt = now;
+        state.State.Head = await Sign(0, MerkleHash.Empty.ToArray(), now);
+        _schema = ToSchema(definition.Fields);
+        await _save.Persist();
+        metrics.ReportDatasetRecords(Name, 0);
+        await this.RegisterOrUpdateReminder(KeepActiveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        return null;
+    }
+
+    public Task<DatasetInfo?> Get() => Task.FromResult(state.State is { Definition: { } d, Head: { } head }
+        ? new DatasetInfo(Name, d, state.State.CreatedAt, head)
+        : null);
+
+    public async Task<ContributionResult> Contribute(SignedContribution contribution)
+    {
+        var checkedContribution = await Check(contribution);
+        if (checkedContribution.Rejection is { } rejection)
+        {
+            metrics.ContributionRejected(rejection.Reason);
+            return new ContributionResult(null, rejection);
+        }
+
+        var pending = checkedContribution.Pending!;
+        _pending.Add(pending);
+        if (!_appending)
+        {
+            _appending = true;
+            _ = AppendAll();
+        }
+
+        var receipt = await pending.Done.Task;
+        metrics.ContributionAccepted(receipt.Duplicate);
+        return new ContributionResult(receipt, null);
+    }
+
+    public async Task<MerkleProofView?> ProveInclusion(long leafIndex, long treeSize)
+    {
+        if (log is null || leafIndex < 0 || treeSize <= leafIndex || treeSize > _frontier.Size)
+        {
+            return null;
+        }
+
+        var proof = await MerkleStrata.Resolve(MerkleProof.InclusionRanges(leafIndex, treeSize), Read);
+        return new MerkleProofView(leafIndex, 0, treeSize, [.. proof.Select(Convert.ToHexStringLower)]);
+    }
+
+    public async Task<MerkleProofView?> ProveConsistency(long firstSize, long secondSize)
+    {
+        if (log is null || firstSize < 0 || secondSize < firstSize || secondSize > _frontier.Size)
+        {
+            return null;
+        }
+
+        var proof = await MerkleStrata.Resolve(MerkleProof.ConsistencyRanges(firstSize, secondSize), Read);
+        return new MerkleProofView(0, firstSize, secondSize, [.. proof.Select(Convert.ToHexStringLower)]);
+    }
+
+    public async Task<long?> Find(string contentHash)
+    {
+        if (log is null || !IsHash(contentHash))
+        {
+            return null;
+        }
+
+        var found = await log.FindExisting(Name, [Convert.FromHexString(contentHash)]);
+        return found.Count == 1 ? found.Values.Single() : null;
+    }
+
+    /// <summary>Everything about a contribution that does not need the log: format, signature, schema, contributor.</summary>
+    private async Task<(Pending? Pending, ContributionRejection? Rejection)> Check(SignedContribution contribution)
+    {
+        if (state.State.Definition is not { } definition || _schema is null)
+        {
+            return (null, new ContributionRejection(ContributionReasons.UnknownDataset, $"There is no dataset '{Name}'."));
+        }
+
+        if (Contribution.FromCanonical(contribution.Record) is not { } record)
+        {
+            return (null, new ContributionRejection(ContributionReasons.Malformed, "The record is not in the canonical contribution format."));
+        }
+
+        if (record.Dataset != Name)
+        {
+            return (null, new ContributionRejection(ContributionReasons.Malformed, $"The record is signed for dataset '{record.Dataset}', not '{Name}'."));
+        }
+
+        // Signatures are checked on the thread pool, so a busy dataset verifies on every core while it appends.
+        var signed = await Task.Run(() =>
+            contribution.PublicKey.Length == NodeIdentity.PublicKeyLength
+            && NodeIdentity.DeriveNodeId(contribution.PublicKey) == record.NodeId
+            && NodeIdentity.TryImportPublicKey(contribution.PublicKey) is { } key
+            && NodeIdentity.Verify(key, contribution.Record, contribution.Signature));
+        if (!signed)
+        {
+            return (null, new ContributionRejection(ContributionReasons.BadSignature,
+                $"The signature is not node {record.NodeId}'s Ed25519 signature of the canonical record."));
+        }
+
+        if (_schema.Check(record.Values) is { Count: > 0 } errors)
+        {
+            return (null, new ContributionRejection(ContributionReasons.Schema, "The record does not fit the dataset's schema.",
+                errors.GroupBy(e => e.Field, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(e => e.Reason).ToArray(), StringComparer.Ordinal)));
+        }
+
+        if (await Authorize(record.NodeId, definition.Contributors) is { } refused)
+        {
+            return (null, refused);
+        }
+
+        var contentHash = Contribution.ContentHash(contribution.Record);
+        return (new Pending(record, contribution, contentHash, Convert.ToHexStringLower(contentHash)), null);
+    }
+
+    private async Task<ContributionRejection?> Authorize(string nodeId, ContributorPolicy policy)
+    {
+        if (policy.Kind == ContributorPolicyKind.AllowList && !(policy.Nodes ?? []).Contains(nodeId, StringComparer.Ordinal))
+        {
+            return new ContributionRejection(ContributionReasons.Unauthorised, $"Node {nodeId} is not on dataset '{Name}''s list of contributors.");
+        }
+
+        var now = clock.UtcNow;
+        if (!_contributors.TryGetValue(nodeId, out var known) || now - known.At > ContributorCacheTime)
+        {
+            known = (await GrainFactory.GetGrain<INodeGrain>(nodeId).GetDetails(), now);
+            _contributors[nodeId] = known;
+        }
+
+        return known.Node switch
+        {
+            null => new ContributionRejection(ContributionReasons.UnknownContributor, $"Node {nodeId} is not registered."),
+            { Status: NodeStatus.Quarantined } => new ContributionRejection(ContributionReasons.Unauthorised, $"Node {nodeId} is quarantined."),
+            var node when policy.Kind == ContributorPolicyKind.MinReputation && node.Reputation.Score < (policy.MinReputation ?? 0) =>
+                new ContributionRejection(ContributionReasons.Unauthorised,
+                    $"Node {nodeId}'s reputation {node.Reputation.Score:0.###} is below the dataset's minimum {policy.MinReputation:0.###}."),
+            _ => null,
+        };
+    }
+
+    /// <summary>Appends the queued contributions, a group at a time, until none are left.</summary>
+    private async Task AppendAll()
+    {
+        try
+        {
+            while (_pending.Count > 0)
+            {
+                var group = _pending.Take(MaxGroup).ToList();
+                _pending.RemoveRange(0, group.Count);
+                try
+                {
+                    await Append(group);
+                }
+                catch (Exception e)
+                {
+                    // Nothing of the group was acknowledged; its callers see the failure and may retry. If another
+                    // activation appended meanwhile, this one's frontier is stale: start afresh from the table.
+                    LogAppendFailed(e, Name, group.Count);
+                    foreach (var p in group)
+                    {
+                        p.Done.TrySetException(e);
+                    }
+
+                    DeactivateOnIdle();
+                }
+            }
+        }
+        finally
+        {
+            _appending = false;
+        }
+    }
+
+    private async Task Append(List<Pending> group)
+    {
+        var first = new Dictionary<string, Pending>(StringComparer.Ordinal);
+        foreach (var p in group)
+        {
+            first.TryAdd(p.ContentHex, p);
+        }
+
+        var existing = await log!.FindExisting(Name, [.. first.Values.Select(p => p.ContentHash)]);
+        var frontier = _frontier.Clone();
+        var rows = new List<LeafRow>();
+        var strata = new List<(MerkleNode, byte[])>();
+        var now = clock.UtcNow;
+        var indexes = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var p in first.Values.Where(p => !existing.ContainsKey(p.ContentHex)))
+        {
+            var c = p.Contribution;
+            var leafHash = MerkleHash.Leaf(Contribution.LeafEntry(c.Record, c.PublicKey, c.Signature));
+            indexes[p.ContentHex] = frontier.Size;
+            rows.Add(new LeafRow(frontier.Size, p.ContentHash, leafHash, p.Record, c.Record, c.PublicKey, c.Signature, now));
+            frontier.Append(leafHash, (node, hash) =>
+            {
+                if (MerkleStrata.IsStored(node.Level))
+                {
+                    strata.Add((node, hash));
+                }
+            });
+        }
+
+        var head = state.State.Head!;
+        if (rows.Count > 0)
+        {
+            var root = frontier.Root();
+            head = await Sign(frontier.Size, root, now);
+            await log.Append(Name, rows, strata, new HeadRow(head.Size, root, head.Timestamp, Convert.FromBase64String(head.Signature), head.KeyId));
+            _frontier = frontier;
+            state.State.Size = frontier.Size;
+            state.State.Frontier = [.. frontier.Hashes];
+            state.State.Head = head;
+            metrics.ReportDatasetRecords(Name, frontier.Size);
+            _ = SaveQuietly();
+        }
+
+        // Records already in the log get the receipt of their first acceptance: their leaf and the head that added it.
+        var earlier = new Dictionary<long, SignedTreeHead>();
+        foreach (var index in existing.Values.Distinct())
+        {
+            earlier[index] = await log.HeadCovering(Name, index) is { } covering ? ToView(covering) : head;
+        }
+
+        foreach (var p in group)
+        {
+            var duplicate = !ReferenceEquals(first[p.ContentHex], p) || existing.ContainsKey(p.ContentHex);
+            var receipt = existing.TryGetValue(p.ContentHex, out var old)
+                ? new ContributionReceipt(p.ContentHex, old, earlier[old], true)
+                : new ContributionReceipt(p.ContentHex, indexes[p.ContentHex], head, duplicate);
+            p.Done.TrySetResult(receipt);
+        }
+    }
+
+    private async Task SaveQuietly()
+    {
+        try
+        {
+            await _save.Persist();
+        }
+        catch (Exception e)
+        {
+            // The rows are durable; the next save or activation catches the state up.
+            LogSaveFailed(e, Name);
+        }
+    }
+
+    private async Task<SignedTreeHead> Sign(long size, byte[] root, DateTimeOffset at)
+    {
+        var timestamp = DateTimeOffset.FromUnixTimeMilliseconds(at.ToUnixTimeMilliseconds());
+        var signature = await signer!.Sign(TreeHead.SigningInput(Name, size, timestamp, root));
+        return new SignedTreeHead(Name, size, Convert.ToHexStringLower(root), timestamp, Convert.ToBase64String(signature), await signer.KeyId());
+    }
+
+    private Task<IReadOnlyList<byte[]>> Read(int level, long from, int count, CancellationToken cancellationToken) =>
+        log!.ReadHashes(Name, level, from, count, cancellationToken);
+
+    private SignedTreeHead ToView(HeadRow head) =>
+        new(Name, head.Size, Convert.ToHexStringLower(head.Root), head.SignedAt, Convert.ToBase64String(head.Signature), head.KeyId);
+
+    private static bool IsHash(string hex) => hex.Length == 2 * MerkleHash.Size && hex.All(char.IsAsciiHexDigit);
+
+    /// <summary>What is wrong with a definition; empty when it can be created.</summary>
+    public static List<string> Problems(DatasetDefinition definition)
+    {
+        var problems = ToSchema(definition.Fields ?? []).Problems().ToList();
+        if (string.IsNullOrWhiteSpace(definition.Licence))
+        {
+            problems.Add("licence is required.");
+        }
+
+        if (string.IsNullOrWhiteSpace(definition.Owner))
+        {
+            problems.Add("owner is required.");
+        }
+
+        switch (definition.Contributors)
+        {
+            case null:
+                problems.Add("contributors is required.");
+                break;
+            case { Kind: ContributorPolicyKind.AllowList, Nodes: null or { Count: 0 } }:
+                problems.Add("contributors.nodes must list at least one node for an allow-list.");
+                break;
+            case { Kind: ContributorPolicyKind.MinReputation, MinReputation: not (>= 0 and <= 1) }:
+                problems.Add("contributors.min_reputation must be between 0 and 1.");
+                break;
+        }
+
+        return problems;
+    }
+
+    private static DatasetSchema ToSchema(IReadOnlyList<DatasetField> fields) => new([.. fields.Select(f => new FieldSpec(
+        f.Name, f.Type switch { DatasetFieldType.Integer => FieldType.Integer, DatasetFieldType.Text => FieldType.Text, _ => FieldType.Number },
+        f.Unit, f.Min, f.Max, f.Required, f.Allowed))]);
+
+    private static bool Same(DatasetDefinition a, DatasetDefinition b) =>
+        JsonSerializer.Serialize(a) == JsonSerializer.Serialize(b);
+
+    private sealed record Pending(Contribution Record, SignedContribution Contribution, byte[] ContentHash, string ContentHex)
+    {
+        public TaskCompletionSource<ContributionReceipt> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    [LoggerMessage(LogLevel.Information, "Dataset {Dataset}: replayed {Count} leaves from the records table; the log has {Size}.")]
+    private partial void LogReplayed(string dataset, int count, long size);
+
+    [LoggerMessage(LogLevel.Warning, "Dataset {Dataset}: appending {Count} contributions failed; none was acknowledged.")]
+    private partial void LogAppendFailed(Exception e, string dataset, int count);
+
+    [LoggerMessage(LogLevel.Warning, "Dataset {Dataset}: saving the log's state failed; the records table has every leaf.")]
+    private partial void LogSaveFailed(Exception e, string dataset);
+}

@@ -1,0 +1,180 @@
+using DePIN.Core.Datasets;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace DePIN.Grains.Datasets;
+
+/// <summary>One leaf as stored: the record's row in <c>depin_dataset_records</c>.</summary>
+public sealed record LeafRow(
+    long LeafIndex,
+    byte[] ContentHash,
+    byte[] LeafHash,
+    Contribution Record,
+    byte[] Canonical,
+    byte[] PublicKey,
+    byte[] Signature,
+    DateTimeOffset AppendedAt);
+
+/// <summary>A signed tree head as stored.</summary>
+public sealed record HeadRow(long Size, byte[] Root, DateTimeOffset SignedAt, byte[] Signature, string KeyId);
+
+/// <summary>
+/// The datasets' tables in PostgreSQL (schema 0002): records with their leaf hashes, the stored strata of each
+/// Merkle log, and the signed tree heads. Appends are one transaction per group, so a group is durable whole or not
+/// at all.
+/// </summary>
+public sealed class DatasetLog(NpgsqlDataSource db)
+{
+    /// <summary>Leaf indexes of the contents among <paramref name="hashes"/> that the dataset already holds.</summary>
+    public async Task<Dictionary<string, long>> FindExisting(string dataset, IReadOnlyCollection<byte[]> hashes, CancellationToken cancellationToken = default)
+    {
+        var found = new Dictionary<string, long>(StringComparer.Ordinal);
+        if (hashes.Count == 0)
+        {
+            return found;
+        }
+
+        await using var command = db.CreateCommand(
+            "SELECT content_hash, leaf_index FROM depin_dataset_records WHERE dataset = $1 AND content_hash = ANY($2)");
+        command.Parameters.AddWithValue(dataset);
+        command.Parameters.AddWithValue(hashes.ToArray());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            found[Convert.ToHexStringLower(reader.GetFieldValue<byte[]>(0))] = reader.GetInt64(1);
+        }
+
+        return found;
+    }
+
+    /// <summary>Writes a group of leaves, the strata they complete and the head that covers them, in one transaction.</summary>
+    public async Task Append(string dataset, IReadOnlyList<LeafRow> rows, IReadOnlyList<(MerkleNode Node, byte[] Hash)> strata, HeadRow head, CancellationToken cancellationToken = default)
+    {
+        await using var connection = await db.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var copy = await connection.BeginBinaryImportAsync(
+            "COPY depin_dataset_records (dataset, leaf_index, content_hash, leaf_hash, node_id, sensor, sampled_at, latitude, longitude, record, public_key, signature, appended_at) FROM STDIN (FORMAT BINARY)",
+            cancellationToken))
+        {
+            foreach (var row in rows)
+            {
+                await copy.StartRowAsync(cancellationToken);
+                await copy.WriteAsync(dataset, NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(row.LeafIndex, NpgsqlDbType.Bigint, cancellationToken);
+                await copy.WriteAsync(row.ContentHash, NpgsqlDbType.Bytea, cancellationToken);
+                await copy.WriteAsync(row.LeafHash, NpgsqlDbType.Bytea, cancellationToken);
+                await copy.WriteAsync(row.Record.NodeId, NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(row.Record.Sensor, NpgsqlDbType.Text, cancellationToken);
+                await copy.WriteAsync(row.Record.SampledAt.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+                await copy.WriteAsync(row.Record.Latitude, NpgsqlDbType.Double, cancellationToken);
+                await copy.WriteAsync(row.Record.Longitude, NpgsqlDbType.Double, cancellationToken);
+                await copy.WriteAsync(row.Canonical, NpgsqlDbType.Bytea, cancellationToken);
+                await copy.WriteAsync(row.PublicKey, NpgsqlDbType.Bytea, cancellationToken);
+                await copy.WriteAsync(row.Signature, NpgsqlDbType.Bytea, cancellationToken);
+                await copy.WriteAsync(row.AppendedAt.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
+            }
+
+            await copy.CompleteAsync(cancellationToken);
+        }
+
+        if (strata.Count > 0)
+        {
+            await using var insert = new NpgsqlCommand(
+                "INSERT INTO depin_dataset_strata (dataset, level, node_index, hash) SELECT $1, * FROM unnest($2::smallint[], $3::bigint[], $4::bytea[]) ON CONFLICT DO NOTHING",
+                connection, transaction);
+            insert.Parameters.AddWithValue(dataset);
+            insert.Parameters.AddWithValue(strata.Select(s => (short)s.Node.Level).ToArray());
+            insert.Parameters.AddWithValue(strata.Select(s => s.Node.Index).ToArray());
+            insert.Parameters.AddWithValue(strata.Select(s => s.Hash).ToArray());
+            await insert.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await SaveHead(connection, transaction, dataset, head, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>The latest signed head of a dataset, if it has any.</summary>
+    public async Task<HeadRow?> LatestHead(string dataset, CancellationToken cancellationToken = default)
+    {
+        await using var command = db.CreateCommand(
+            "SELECT size, root, signed_at, signature, key_id FROM depin_dataset_heads WHERE dataset = $1 ORDER BY size DESC LIMIT 1");
+        command.Parameters.AddWithValue(dataset);
+        return await ReadHead(command, cancellationToken);
+    }
+
+    private static async Task<HeadRow?> ReadHead(NpgsqlCommand command, CancellationToken cancellationToken)
+    {
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken)
+            ? new HeadRow(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetFieldValue<DateTimeOffset>(2), reader.GetFieldValue<byte[]>(3), reader.GetString(4))
+            : null;
+    }
+
+    /// <summary>The first signed head that covers leaf <paramref name="leafIndex"/>: the one signed with it.</summary>
+    public async Task<HeadRow?> HeadCovering(string dataset, long leafIndex, CancellationToken cancellationToken = default)
+    {
+        await using var command = db.CreateCommand(
+            "SELECT size, root, signed_at, signature, key_id FROM depin_dataset_heads WHERE dataset = $1 AND size > $2 ORDER BY size LIMIT 1");
+        command.Parameters.AddWithValue(dataset);
+        command.Parameters.AddWithValue(leafIndex);
+        return await ReadHead(command, cancellationToken);
+    }
+
+    /// <summary>Leaf hashes from <paramref name="from"/> on, in order: what a restarted grain replays onto its frontier.</summary>
+    public async Task<List<byte[]>> LeafHashesFrom(string dataset, long from, CancellationToken cancellationToken = default)
+    {
+        await using var command = db.CreateCommand(
+            "SELECT leaf_hash FROM depin_dataset_records WHERE dataset = $1 AND leaf_index >= $2 ORDER BY leaf_index");
+        command.Parameters.AddWithValue(dataset);
+        command.Parameters.AddWithValue(from);
+        var hashes = new List<byte[]>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            hashes.Add(reader.GetFieldValue<byte[]>(0));
+        }
+
+        return hashes;
+    }
+
+    /// <summary>
+    /// <paramref name="count"/> stored hashes at <paramref name="level"/> from node <paramref name="from"/> on:
+    /// leaf hashes at level 0, strata above (see <see cref="MerkleStrata"/>). Fewer when some are missing.
+    /// </summary>
+    public async Task<IReadOnlyList<byte[]>> ReadHashes(string dataset, int level, long from, int count, CancellationToken cancellationToken = default)
+    {
+        await using var command = db.CreateCommand(level == 0
+            ? "SELECT leaf_hash FROM depin_dataset_records WHERE dataset = $1 AND leaf_index >= $2 AND leaf_index < $3 ORDER BY leaf_index"
+            : "SELECT hash FROM depin_dataset_strata WHERE dataset = $1 AND level = $4 AND node_index >= $2 AND node_index < $3 ORDER BY node_index");
+        command.Parameters.AddWithValue(dataset);
+        command.Parameters.AddWithValue(from);
+        command.Parameters.AddWithValue(from + count);
+        if (level != 0)
+        {
+            command.Parameters.AddWithValue((short)level);
+        }
+
+        var hashes = new List<byte[]>(count);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            hashes.Add(reader.GetFieldValue<byte[]>(0));
+        }
+
+        return hashes;
+    }
+
+    private static async Task SaveHead(NpgsqlConnection connection, NpgsqlTransaction transaction, string dataset, HeadRow head, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(
+            "INSERT INTO depin_dataset_heads (dataset, size, root, signed_at, signature, key_id) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            connection, transaction);
+        command.Parameters.AddWithValue(dataset);
+        command.Parameters.AddWithValue(head.Size);
+        command.Parameters.AddWithValue(head.Root);
+        command.Parameters.AddWithValue(head.SignedAt.UtcDateTime);
+        command.Parameters.AddWithValue(head.Signature);
+        command.Parameters.AddWithValue(head.KeyId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+}

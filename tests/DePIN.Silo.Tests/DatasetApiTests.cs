@@ -1,0 +1,167 @@
+using System.Net;
+using System.Net.Http.Json;
+using DePIN.Abstractions.Datasets;
+using DePIN.Abstractions.Http;
+using DePIN.Client.Datasets;
+using DePIN.Core.Datasets;
+using DePIN.Core.Identity;
+using DePIN.Testing;
+
+namespace DePIN.Silo.Tests;
+
+/// <summary>Datasets over HTTP against a real silo on PostgreSQL: contributions, receipts, proofs, refusals.</summary>
+public sealed class DatasetApiTests(SiloOnPostgres cluster) : IClassFixture<SiloOnPostgres>
+{
+    private static readonly DateTimeOffset Day = new(2012, 1, 1, 0, 0, 0, TimeSpan.Zero);
+
+    private readonly JobApi _api = new(cluster.Http);
+
+    private HttpClient Http => cluster.Http;
+
+    [Fact]
+    public async Task Signed_contributions_are_acknowledged_with_leaves_and_signed_heads_whose_proofs_verify_with_public_keys_alone()
+    {
+        var (name, _) = await NewDataset();
+        using var station = await Registered();
+        var receipts = new List<ContributionReceipt>();
+        var requests = Enumerable.Range(0, 5).Select(i => Contributions.Sign(Reading(name, station, Day.AddDays(i), 10 + i), station.Signer)).ToList();
+        foreach (var request in requests)
+        {
+            using var response = await Contribute(name, request);
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            receipts.Add((await response.Content.ReadFromJsonAsync<ContributionReceipt>(ApiJson.Options))!);
+        }
+
+        using var retried = await Contribute(name, requests[2]);
+        var retry = await retried.Content.ReadFromJsonAsync<ContributionReceipt>(ApiJson.Options);
+        var keys = (await Http.GetFromJsonAsync<PlatformKeys>("/v1/platform/keys", ApiJson.Options))!;
+        var platformKey = NodeIdentity.TryImportPublicKey(Convert.FromBase64String(keys.TreeHeadPublicKey))!;
+        var last = receipts[^1].TreeHead;
+        var inclusion = (await Http.GetFromJsonAsync<MerkleProofView>($"/v1/datasets/{name}/proofs/inclusion?leaf=2&size={last.Size}", ApiJson.Options))!;
+        var first = receipts[1].TreeHead;
+        var consistency = (await Http.GetFromJsonAsync<MerkleProofView>($"/v1/datasets/{name}/proofs/consistency?first={first.Size}&second={last.Size}", ApiJson.Options))!;
+        var location = await Http.GetFromJsonAsync<RecordLocation>($"/v1/datasets/{name}/records/{receipts[3].ContentHash}", ApiJson.Options);
+
+        Assert.Equal([0L, 1, 2, 3, 4], receipts.Select(r => r.LeafIndex));
+        Assert.All(receipts, r => Assert.True(TreeHead.Verify(platformKey, name, r.TreeHead.Size, r.TreeHead.Timestamp, Convert.FromHexString(r.TreeHead.Root), Convert.FromBase64String(r.TreeHead.Signature))));
+        Assert.Equal(HttpStatusCode.OK, retried.StatusCode);
+        Assert.Equal(receipts[2] with { Duplicate = true }, retry);
+        Assert.True(MerkleProof.VerifyInclusion(Leaf(requests[2]), 2, last.Size, Hashes(inclusion), Convert.FromHexString(last.Root)));
+        Assert.False(MerkleProof.VerifyInclusion(Leaf(requests[3]), 2, last.Size, Hashes(inclusion), Convert.FromHexString(last.Root)));
+        Assert.True(MerkleProof.VerifyConsistency(first.Size, last.Size, Hashes(consistency), Convert.FromHexString(first.Root), Convert.FromHexString(last.Root)));
+        Assert.Equal(3, location!.LeafIndex);
+        Assert.Equal(5, await cluster.Metric("depin_dataset_records", ("dataset", name)));
+        Assert.True(await cluster.Metric("depin_dataset_contributions_total", ("outcome", "duplicate")) >= 1);
+    }
+
+    [Fact]
+    public async Task A_refused_contribution_says_why_and_changes_nothing()
+    {
+        var (name, _) = await NewDataset();
+        var (listed, _) = await NewDataset(policy: new ContributorPolicy(ContributorPolicyKind.AllowList, ["AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"]));
+        using var station = await Registered();
+        using var stranger = TestNode.Create();
+
+        var good = Contributions.Sign(Reading(name, station, Day, 12), station.Signer);
+        var forged = good with { Record = good.Record with { Values = Contributions.Sign(Reading(name, station, Day, 13), station.Signer).Record.Values } };
+        using var badSignature = await Contribute(name, forged);
+        using var unknown = await Contribute(name, Contributions.Sign(Reading(name, stranger, Day, 12), stranger.Signer));
+        using var notListed = await Contribute(listed, Contributions.Sign(Reading(listed, station, Day, 12), station.Signer));
+        using var outOfRange = await Contribute(name, Contributions.Sign(Reading(name, station, Day, 75), station.Signer));
+        using var wrongDataset = await Contribute(name, Contributions.Sign(Reading(listed, station, Day, 12), station.Signer));
+        var missing = Reading(name, station, Day, 12);
+        missing = missing with { Values = missing.Values.Where(v => v.Key != "weather").ToDictionary() };
+        using var incomplete = await Contribute(name, Contributions.Sign(missing, station.Signer));
+        var huge = Reading(name, station, Day, 12);
+        huge = huge with { Values = huge.Values.Concat(Enumerable.Range(0, 200).Select(i => KeyValuePair.Create($"pad{i:D3}", FieldValue.Of(new string('x', 100))))).ToDictionary() };
+        using var oversize = await Contribute(name, Contributions.Sign(huge, station.Signer));
+        using var noDataset = await Contribute("no-such-dataset", Contributions.Sign(Reading("no-such-dataset", station, Day, 12), station.Signer));
+        var info = await Http.GetFromJsonAsync<DatasetInfo>($"/v1/datasets/{name}", ApiJson.Options);
+
+        Assert.Equal((HttpStatusCode.Unauthorized, "urn:depin:problem:bad-signature"), (badSignature.StatusCode, await DePIN.Testing.Http.ProblemType(badSignature)));
+        Assert.Equal((HttpStatusCode.Forbidden, "urn:depin:problem:unknown-contributor"), (unknown.StatusCode, await DePIN.Testing.Http.ProblemType(unknown)));
+        Assert.Equal((HttpStatusCode.Forbidden, "urn:depin:problem:unauthorised"), (notListed.StatusCode, await DePIN.Testing.Http.ProblemType(notListed)));
+        Assert.Equal(HttpStatusCode.BadRequest, outOfRange.StatusCode);
+        Assert.Contains("above the maximum 60 °C", await outOfRange.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Contains("record.values.temp_max", await outOfRange.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.BadRequest, wrongDataset.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, incomplete.StatusCode);
+        Assert.Contains("record.values.weather", await incomplete.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, oversize.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, noDataset.StatusCode);
+        Assert.Equal(0, info!.TreeHead.Size);
+        Assert.Equal(MerkleHash.Empty.ToArray(), Convert.FromHexString(info.TreeHead.Root));
+    }
+
+    [Fact]
+    public async Task Creating_is_idempotent_a_different_definition_conflicts_and_a_tenant_creates_only_its_own()
+    {
+        var key = await _api.NewTenant();
+        var tenant = key.Split('.')[0];
+        var name = JobApi.Unique("ds");
+        var definition = Definition(tenant);
+
+        using var created = await _api.Send(HttpMethod.Put, $"/v1/datasets/{name}", key, definition);
+        using var again = await _api.Send(HttpMethod.Put, $"/v1/datasets/{name}", key, definition);
+        using var changed = await _api.Send(HttpMethod.Put, $"/v1/datasets/{name}", key, definition with { Licence = "CC0-1.0" });
+        using var someoneElses = await _api.Send(HttpMethod.Put, $"/v1/datasets/{JobApi.Unique("ds")}", key, Definition("another-tenant"));
+        using var anonymous = await _api.Send(HttpMethod.Put, $"/v1/datasets/{JobApi.Unique("ds")}", null, definition);
+        using var badSchema = await _api.Send(HttpMethod.Put, $"/v1/datasets/{JobApi.Unique("ds")}", key,
+            definition with { Fields = [new DatasetField("t", DatasetFieldType.Number, Min: 5, Max: 1)] });
+        using var badName = await _api.Send(HttpMethod.Put, "/v1/datasets/Bad%20Name", key, definition);
+
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, again.StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, changed.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, someoneElses.StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, badSchema.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, badName.StatusCode);
+    }
+
+    private async Task<(string Name, string Key)> NewDataset(ContributorPolicy? policy = null)
+    {
+        var key = await _api.NewTenant();
+        var name = JobApi.Unique("weather");
+        using var response = await _api.Send(HttpMethod.Put, $"/v1/datasets/{name}", key, Definition(key.Split('.')[0], policy));
+        Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        return (name, key);
+    }
+
+    private static DatasetDefinition Definition(string owner, ContributorPolicy? policy = null) => new(
+        "Daily weather", "BSD-3-Clause", owner,
+        [
+            new DatasetField("temp_max", DatasetFieldType.Number, "°C", -60, 60),
+            new DatasetField("precipitation", DatasetFieldType.Number, "mm", 0, 500),
+            new DatasetField("weather", DatasetFieldType.Text, Allowed: ["drizzle", "rain", "sun", "snow", "fog"]),
+        ],
+        policy ?? new ContributorPolicy(ContributorPolicyKind.AnyRegistered));
+
+    private static Contribution Reading(string dataset, TestNode node, DateTimeOffset day, double tempMax) => new(
+        dataset, node.Id, "weather-station", day, 47.61, -122.33, "test",
+        new Dictionary<string, FieldValue>
+        {
+            ["temp_max"] = FieldValue.Of(tempMax),
+            ["precipitation"] = FieldValue.Of(0.5),
+            ["weather"] = FieldValue.Of("rain"),
+        });
+
+    private async Task<TestNode> Registered()
+    {
+        var node = TestNode.Create();
+        using var response = await node.Register(Http, DateTimeOffset.UtcNow);
+        response.EnsureSuccessStatusCode();
+        return node;
+    }
+
+    private Task<HttpResponseMessage> Contribute(string dataset, ContributionRequest request) =>
+        Http.PostAsync($"/v1/datasets/{dataset}/contributions", JsonContent.Create(request, options: ApiJson.Options));
+
+    private static byte[] Leaf(ContributionRequest request)
+    {
+        var (signed, _) = Contributions.Parse(request);
+        return MerkleHash.Leaf(Contribution.LeafEntry(signed!.Record, signed.PublicKey, signed.Signature));
+    }
+
+    private static byte[][] Hashes(MerkleProofView proof) => [.. proof.Hashes.Select(Convert.FromHexString)];
+}
