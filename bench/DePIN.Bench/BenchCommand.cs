@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using DePIN.Bench.Crypto;
+using DePIN.Bench.Datasets;
 using DePIN.Bench.Ingest;
 using DePIN.Bench.Scheduling;
 
@@ -16,6 +17,7 @@ public static class BenchCommand
     private const string Usage = """
         usage: DePIN.Bench ingest [--nodes 1000] [--seconds 30] [--connections 64] [--postgres CONNECTION_STRING]
                DePIN.Bench crypto [--iterations 20000]
+               DePIN.Bench dataset [--contributors 1000] [--seconds 30] [--concurrency 256] [--postgres CONNECTION_STRING]
                DePIN.Bench placement [--nodes 10000] [--seconds 20] [--concurrency 32]
                DePIN.Bench schedule-sim [--nodes 2000] [--days 7] [--seed 1] [--load 0.75] [--warmup-days 3]
         """;
@@ -39,6 +41,11 @@ public static class BenchCommand
                     Connections: options.Int("connections", 64),
                     Postgres: options.String("postgres")), Console.Error),
                 "crypto" => CryptoScenario.Prepare(options.Int("iterations", 20_000)),
+                "dataset" => DatasetScenario.Prepare(new DatasetSettings(
+                    Contributors: options.Int("contributors", 1000),
+                    Seconds: options.Int("seconds", 30),
+                    Concurrency: options.Int("concurrency", 256),
+                    Postgres: options.String("postgres")), Console.Error),
                 "placement" => PlacementScenario.Prepare(new PlacementSettings(
                     Nodes: options.Int("nodes", 10_000),
                     Seconds: options.Int("seconds", 20),

@@ -17,6 +17,12 @@ public sealed class PostgresServer : IAsyncLifetime
     private string? _binaries;
     private bool _asPostgresUser;
 
+    /// <summary>
+    /// Whether the throw-away server flushes commits to disk (fsync on) as a real one does. Tests leave it off for
+    /// speed; benchmarks of durable writes turn it on.
+    /// </summary>
+    public bool Durable { get; init; }
+
     /// <summary>Connection string of the server's maintenance database.</summary>
     public string AdminConnectionString { get; private set; } = "";
 
@@ -41,7 +47,7 @@ public sealed class PostgresServer : IAsyncLifetime
         await Postgres("initdb", "-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-sync", "--no-instructions");
         var port = Ports.Free();
         await Postgres("pg_ctl", "-D", data, "-l", Path.Combine(_directory, "server.log"), "-w", "-t", "60",
-            "-o", $"-p {port} -k {_directory} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300", "start");
+            "-o", $"-p {port} -k {_directory} -c listen_addresses=127.0.0.1 {(Durable ? "" : "-c fsync=off ")}-c max_connections=300", "start");
         AdminConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres";
     }
 

@@ -16,6 +16,8 @@ public sealed class BenchNode(NodeSigner signer, NodeCapabilities capabilities)
 
     public string Id => signer.NodeId;
 
+    public NodeSigner Signer => signer;
+
     public static BenchNode Create(int index) =>
         new(NodeSigner.Create(), new NodeCapabilities(
             16, 64L << 30, [new GpuInfo("NVIDIA RTX 4090", 24L << 30)], 2L << 40, 1000, Regions[index % Regions.Length], 50, 8, "bench"));

@@ -6,6 +6,7 @@ using DePIN.Core.Datasets;
 using DePIN.Core.Identity;
 using DePIN.Grains.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Npgsql;
 using Orleans.Concurrency;
 
 namespace DePIN.Grains.Datasets;
@@ -50,13 +51,21 @@ public sealed partial class DatasetGrain(
     // Keeps a dataset active, so depin_dataset_records keeps counting it after its silo dies.
     private const string KeepActiveReminder = "keep-active";
 
+    // The unique constraint on a dataset's content hashes, as PostgreSQL names it (schema 0002).
+    private const string ContentConstraint = "depin_dataset_records_dataset_content_hash_key";
+
     /// <summary>Most contributions one transaction carries.</summary>
     public const int MaxGroup = 1000;
 
     private static readonly TimeSpan ContributorCacheTime = TimeSpan.FromSeconds(30);
 
+    /// <summary>Content hashes of the latest appends kept in memory, so a retry needs no query.</summary>
+    private const int RecentCapacity = 100_000;
+
     private readonly GroupCommit _save = new(state.WriteStateAsync);
     private readonly List<Pending> _pending = [];
+    private readonly Dictionary<string, long> _recent = new(StringComparer.Ordinal);
+    private readonly Queue<string> _recentOrder = new();
     private readonly Dictionary<string, (NodeDetails? Node, DateTimeOffset At)> _contributors = new(StringComparer.Ordinal);
     private CompactFrontier _frontier = new();
     private DatasetSchema? _schema;
@@ -210,13 +219,17 @@ public sealed partial class DatasetGrain(
             return (null, new ContributionRejection(ContributionReasons.Malformed, $"The record is signed for dataset '{record.Dataset}', not '{Name}'."));
         }
 
-        // Signatures are checked on the thread pool, so a busy dataset verifies on every core while it appends.
-        var signed = await Task.Run(() =>
+        // Signatures are checked and hashes computed on the thread pool, so a busy dataset uses every core while it
+        // appends; the append itself only folds leaf hashes into the frontier.
+        var hashes = await Task.Run(() =>
             contribution.PublicKey.Length == NodeIdentity.PublicKeyLength
             && NodeIdentity.DeriveNodeId(contribution.PublicKey) == record.NodeId
             && NodeIdentity.TryImportPublicKey(contribution.PublicKey) is { } key
-            && NodeIdentity.Verify(key, contribution.Record, contribution.Signature));
-        if (!signed)
+            && NodeIdentity.Verify(key, contribution.Record, contribution.Signature)
+                ? (Content: Contribution.ContentHash(contribution.Record),
+                   Leaf: MerkleHash.Leaf(Contribution.LeafEntry(contribution.Record, contribution.PublicKey, contribution.Signature)))
+                : default);
+        if (hashes.Content is null)
         {
             return (null, new ContributionRejection(ContributionReasons.BadSignature,
                 $"The signature is not node {record.NodeId}'s Ed25519 signature of the canonical record."));
@@ -233,8 +246,7 @@ public sealed partial class DatasetGrain(
             return (null, refused);
         }
 
-        var contentHash = Contribution.ContentHash(contribution.Record);
-        return (new Pending(record, contribution, contentHash, Convert.ToHexStringLower(contentHash)), null);
+        return (new Pending(record, contribution, hashes.Content, Convert.ToHexStringLower(hashes.Content), hashes.Leaf), null);
     }
 
     private async Task<ContributionRejection?> Authorize(string nodeId, ContributorPolicy policy)
@@ -303,46 +315,34 @@ public sealed partial class DatasetGrain(
             first.TryAdd(p.ContentHex, p);
         }
 
-        var existing = await log!.FindExisting(Name, [.. first.Values.Select(p => p.ContentHash)]);
-        var frontier = _frontier.Clone();
-        var rows = new List<LeafRow>();
-        var strata = new List<(MerkleNode, byte[])>();
-        var now = clock.UtcNow;
-        var indexes = new Dictionary<string, long>(StringComparer.Ordinal);
-        foreach (var p in first.Values.Where(p => !existing.ContainsKey(p.ContentHex)))
+        // Retries usually find their record among the recent ones; any other duplicate fails the insert (unique
+        // content hash), and the group is tried again with what the table says.
+        var existing = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var hex in first.Keys)
         {
-            var c = p.Contribution;
-            var leafHash = MerkleHash.Leaf(Contribution.LeafEntry(c.Record, c.PublicKey, c.Signature));
-            indexes[p.ContentHex] = frontier.Size;
-            rows.Add(new LeafRow(frontier.Size, p.ContentHash, leafHash, p.Record, c.Record, c.PublicKey, c.Signature, now));
-            frontier.Append(leafHash, (node, hash) =>
+            if (_recent.TryGetValue(hex, out var index))
             {
-                if (MerkleStrata.IsStored(node.Level))
-                {
-                    strata.Add((node, hash));
-                }
-            });
+                existing[hex] = index;
+            }
         }
 
-        var head = state.State.Head!;
-        if (rows.Count > 0)
+        SignedTreeHead head;
+        Dictionary<string, long> indexes;
+        try
         {
-            var root = frontier.Root();
-            head = await Sign(frontier.Size, root, now);
-            await log.Append(Name, rows, strata, new HeadRow(head.Size, root, head.Timestamp, Convert.FromBase64String(head.Signature), head.KeyId));
-            _frontier = frontier;
-            state.State.Size = frontier.Size;
-            state.State.Frontier = [.. frontier.Hashes];
-            state.State.Head = head;
-            metrics.ReportDatasetRecords(Name, frontier.Size);
-            _ = SaveQuietly();
+            (head, indexes) = await Commit(first.Values, existing);
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UniqueViolation && e.ConstraintName == ContentConstraint)
+        {
+            existing = await log!.FindExisting(Name, [.. first.Values.Select(p => p.ContentHash)]);
+            (head, indexes) = await Commit(first.Values, existing);
         }
 
         // Records already in the log get the receipt of their first acceptance: their leaf and the head that added it.
         var earlier = new Dictionary<long, SignedTreeHead>();
         foreach (var index in existing.Values.Distinct())
         {
-            earlier[index] = await log.HeadCovering(Name, index) is { } covering ? ToView(covering) : head;
+            earlier[index] = await log!.HeadCovering(Name, index) is { } covering ? ToView(covering) : head;
         }
 
         foreach (var p in group)
@@ -352,6 +352,60 @@ public sealed partial class DatasetGrain(
                 ? new ContributionReceipt(p.ContentHex, old, earlier[old], true)
                 : new ContributionReceipt(p.ContentHex, indexes[p.ContentHex], head, duplicate);
             p.Done.TrySetResult(receipt);
+        }
+    }
+
+    /// <summary>Appends the contributions not in <paramref name="existing"/> in one transaction, then adopts the new frontier.</summary>
+    private async Task<(SignedTreeHead Head, Dictionary<string, long> Indexes)> Commit(IEnumerable<Pending> contributions, Dictionary<string, long> existing)
+    {
+        var frontier = _frontier.Clone();
+        var rows = new List<LeafRow>();
+        var strata = new List<(MerkleNode, byte[])>();
+        var now = clock.UtcNow;
+        var indexes = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var p in contributions.Where(p => !existing.ContainsKey(p.ContentHex)))
+        {
+            var c = p.Contribution;
+            indexes[p.ContentHex] = frontier.Size;
+            rows.Add(new LeafRow(frontier.Size, p.ContentHash, p.LeafHash, p.Record, c.Record, c.PublicKey, c.Signature, now));
+            frontier.Append(p.LeafHash, (node, hash) =>
+            {
+                if (MerkleStrata.IsStored(node.Level))
+                {
+                    strata.Add((node, hash));
+                }
+            });
+        }
+
+        if (rows.Count == 0)
+        {
+            return (state.State.Head!, indexes);
+        }
+
+        var root = frontier.Root();
+        var head = await Sign(frontier.Size, root, now);
+        await log!.Append(Name, rows, strata, new HeadRow(head.Size, root, head.Timestamp, Convert.FromBase64String(head.Signature), head.KeyId));
+        _frontier = frontier;
+        state.State.Size = frontier.Size;
+        state.State.Frontier = [.. frontier.Hashes];
+        state.State.Head = head;
+        foreach (var (hex, index) in indexes)
+        {
+            Remember(hex, index);
+        }
+
+        metrics.ReportDatasetRecords(Name, frontier.Size);
+        _ = SaveQuietly();
+        return (head, indexes);
+    }
+
+    private void Remember(string contentHex, long index)
+    {
+        _recent[contentHex] = index;
+        _recentOrder.Enqueue(contentHex);
+        if (_recentOrder.Count > RecentCapacity)
+        {
+            _recent.Remove(_recentOrder.Dequeue());
         }
     }
 
@@ -420,7 +474,7 @@ public sealed partial class DatasetGrain(
     private static bool Same(DatasetDefinition a, DatasetDefinition b) =>
         JsonSerializer.Serialize(a) == JsonSerializer.Serialize(b);
 
-    private sealed record Pending(Contribution Record, SignedContribution Contribution, byte[] ContentHash, string ContentHex)
+    private sealed record Pending(Contribution Record, SignedContribution Contribution, byte[] ContentHash, string ContentHex, byte[] LeafHash)
     {
         public TaskCompletionSource<ContributionReceipt> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
@@ -434,3 +488,4 @@ public sealed partial class DatasetGrain(
     [LoggerMessage(LogLevel.Warning, "Dataset {Dataset}: saving the log's state failed; the records table has every leaf.")]
     private partial void LogSaveFailed(Exception e, string dataset);
 }
+

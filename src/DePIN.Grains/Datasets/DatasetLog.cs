@@ -1,6 +1,5 @@
 using DePIN.Core.Datasets;
 using Npgsql;
-using NpgsqlTypes;
 
 namespace DePIN.Grains.Datasets;
 
@@ -47,50 +46,51 @@ public sealed class DatasetLog(NpgsqlDataSource db)
         return found;
     }
 
-    /// <summary>Writes a group of leaves, the strata they complete and the head that covers them, in one transaction.</summary>
+    /// <summary>
+    /// Writes a group of leaves, the strata they complete and the head that covers them in one statement, so in one
+    /// transaction and one round trip. A leaf index or content hash already taken fails the whole statement.
+    /// </summary>
     public async Task Append(string dataset, IReadOnlyList<LeafRow> rows, IReadOnlyList<(MerkleNode Node, byte[] Hash)> strata, HeadRow head, CancellationToken cancellationToken = default)
     {
-        await using var connection = await db.OpenConnectionAsync(cancellationToken);
-        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
-        await using (var copy = await connection.BeginBinaryImportAsync(
-            "COPY depin_dataset_records (dataset, leaf_index, content_hash, leaf_hash, node_id, sensor, sampled_at, latitude, longitude, record, public_key, signature, appended_at) FROM STDIN (FORMAT BINARY)",
-            cancellationToken))
-        {
-            foreach (var row in rows)
-            {
-                await copy.StartRowAsync(cancellationToken);
-                await copy.WriteAsync(dataset, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(row.LeafIndex, NpgsqlDbType.Bigint, cancellationToken);
-                await copy.WriteAsync(row.ContentHash, NpgsqlDbType.Bytea, cancellationToken);
-                await copy.WriteAsync(row.LeafHash, NpgsqlDbType.Bytea, cancellationToken);
-                await copy.WriteAsync(row.Record.NodeId, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(row.Record.Sensor, NpgsqlDbType.Text, cancellationToken);
-                await copy.WriteAsync(row.Record.SampledAt.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
-                await copy.WriteAsync(row.Record.Latitude, NpgsqlDbType.Double, cancellationToken);
-                await copy.WriteAsync(row.Record.Longitude, NpgsqlDbType.Double, cancellationToken);
-                await copy.WriteAsync(row.Canonical, NpgsqlDbType.Bytea, cancellationToken);
-                await copy.WriteAsync(row.PublicKey, NpgsqlDbType.Bytea, cancellationToken);
-                await copy.WriteAsync(row.Signature, NpgsqlDbType.Bytea, cancellationToken);
-                await copy.WriteAsync(row.AppendedAt.UtcDateTime, NpgsqlDbType.TimestampTz, cancellationToken);
-            }
-
-            await copy.CompleteAsync(cancellationToken);
-        }
-
-        if (strata.Count > 0)
-        {
-            await using var insert = new NpgsqlCommand(
-                "INSERT INTO depin_dataset_strata (dataset, level, node_index, hash) SELECT $1, * FROM unnest($2::smallint[], $3::bigint[], $4::bytea[]) ON CONFLICT DO NOTHING",
-                connection, transaction);
-            insert.Parameters.AddWithValue(dataset);
-            insert.Parameters.AddWithValue(strata.Select(s => (short)s.Node.Level).ToArray());
-            insert.Parameters.AddWithValue(strata.Select(s => s.Node.Index).ToArray());
-            insert.Parameters.AddWithValue(strata.Select(s => s.Hash).ToArray());
-            await insert.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        await SaveHead(connection, transaction, dataset, head, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await using var command = db.CreateCommand("""
+            WITH records AS (
+                INSERT INTO depin_dataset_records (dataset, leaf_index, content_hash, leaf_hash, node_id, sensor, sampled_at,
+                                                   latitude, longitude, record, public_key, signature, appended_at)
+                SELECT $1, * FROM unnest($2::bigint[], $3::bytea[], $4::bytea[], $5::text[], $6::text[], $7::timestamptz[],
+                                         $8::float8[], $9::float8[], $10::bytea[], $11::bytea[], $12::bytea[], $13::timestamptz[])
+                RETURNING 1),
+            strata AS (
+                INSERT INTO depin_dataset_strata (dataset, level, node_index, hash)
+                SELECT $1, * FROM unnest($14::smallint[], $15::bigint[], $16::bytea[])
+                ON CONFLICT DO NOTHING
+                RETURNING 1)
+            INSERT INTO depin_dataset_heads (dataset, size, root, signed_at, signature, key_id)
+            VALUES ($1, $17, $18, $19, $20, $21)
+            ON CONFLICT DO NOTHING
+            """);
+        var p = command.Parameters;
+        p.AddWithValue(dataset);
+        p.AddWithValue(rows.Select(r => r.LeafIndex).ToArray());
+        p.AddWithValue(rows.Select(r => r.ContentHash).ToArray());
+        p.AddWithValue(rows.Select(r => r.LeafHash).ToArray());
+        p.AddWithValue(rows.Select(r => r.Record.NodeId).ToArray());
+        p.AddWithValue(rows.Select(r => r.Record.Sensor).ToArray());
+        p.AddWithValue(rows.Select(r => r.Record.SampledAt.UtcDateTime).ToArray());
+        p.AddWithValue(rows.Select(r => r.Record.Latitude).ToArray());
+        p.AddWithValue(rows.Select(r => r.Record.Longitude).ToArray());
+        p.AddWithValue(rows.Select(r => r.Canonical).ToArray());
+        p.AddWithValue(rows.Select(r => r.PublicKey).ToArray());
+        p.AddWithValue(rows.Select(r => r.Signature).ToArray());
+        p.AddWithValue(rows.Select(r => r.AppendedAt.UtcDateTime).ToArray());
+        p.AddWithValue(strata.Select(s => (short)s.Node.Level).ToArray());
+        p.AddWithValue(strata.Select(s => s.Node.Index).ToArray());
+        p.AddWithValue(strata.Select(s => s.Hash).ToArray());
+        p.AddWithValue(head.Size);
+        p.AddWithValue(head.Root);
+        p.AddWithValue(head.SignedAt.UtcDateTime);
+        p.AddWithValue(head.Signature);
+        p.AddWithValue(head.KeyId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>The latest signed head of a dataset, if it has any.</summary>
@@ -162,19 +162,5 @@ public sealed class DatasetLog(NpgsqlDataSource db)
         }
 
         return hashes;
-    }
-
-    private static async Task SaveHead(NpgsqlConnection connection, NpgsqlTransaction transaction, string dataset, HeadRow head, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(
-            "INSERT INTO depin_dataset_heads (dataset, size, root, signed_at, signature, key_id) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-            connection, transaction);
-        command.Parameters.AddWithValue(dataset);
-        command.Parameters.AddWithValue(head.Size);
-        command.Parameters.AddWithValue(head.Root);
-        command.Parameters.AddWithValue(head.SignedAt.UtcDateTime);
-        command.Parameters.AddWithValue(head.Signature);
-        command.Parameters.AddWithValue(head.KeyId);
-        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 }
