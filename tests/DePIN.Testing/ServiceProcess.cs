@@ -103,7 +103,17 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         var service = new ServiceProcess(process, httpPort, siloPort, gatewayPort);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await service.WaitHealthy(TimeSpan.FromSeconds(90));
+        try
+        {
+            await service.WaitHealthy(TimeSpan.FromSeconds(90));
+        }
+        catch
+        {
+            // A process that never became healthy must not outlive the test that started it.
+            await service.DisposeAsync();
+            throw;
+        }
+
         return service;
     }
 
