@@ -1,6 +1,7 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using DePIN.Abstractions;
+using DePIN.Abstractions.Datasets;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
 using Orleans.Streams;
@@ -112,6 +113,36 @@ public sealed class DePINClient(IClusterClient client) : IDePINClient
 
         return watch;
     }
+
+    /// <inheritdoc />
+    public async Task<DatasetInfo> CreateDatasetAsync(string name, DatasetDefinition definition, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        ArgumentNullException.ThrowIfNull(definition);
+        var dataset = client.GetGrain<IDatasetGrain>(name);
+        if (await dataset.Create(definition).WaitAsync(cancellationToken) is { } refused)
+        {
+            throw new InvalidOperationException(refused);
+        }
+
+        return (await dataset.Get().WaitAsync(cancellationToken))!;
+    }
+
+    /// <inheritdoc />
+    public Task<DatasetInfo?> GetDatasetAsync(string name, CancellationToken cancellationToken = default) =>
+        client.GetGrain<IDatasetGrain>(name).Get().WaitAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public Task<ContributionResult> ContributeAsync(string dataset, SignedContribution contribution, CancellationToken cancellationToken = default) =>
+        client.GetGrain<IDatasetGrain>(dataset).Contribute(contribution).WaitAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public Task<MerkleProofView?> ProveInclusionAsync(string dataset, long leafIndex, long treeSize, CancellationToken cancellationToken = default) =>
+        client.GetGrain<IDatasetGrain>(dataset).ProveInclusion(leafIndex, treeSize).WaitAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public Task<MerkleProofView?> ProveConsistencyAsync(string dataset, long firstSize, long secondSize, CancellationToken cancellationToken = default) =>
+        client.GetGrain<IDatasetGrain>(dataset).ProveConsistency(firstSize, secondSize).WaitAsync(cancellationToken);
 }
 
 /// <summary>A live subscription to a stream of events: enumerate it to read them, dispose it to unsubscribe.</summary>

@@ -1,3 +1,4 @@
+using DePIN.Abstractions.Datasets;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
 
@@ -5,7 +6,7 @@ namespace DePIN.Client;
 
 /// <summary>
 /// The DePIN SDK for trusted back ends: read nodes and follow their status changes; submit, read, list, cancel and
-/// watch jobs. Job calls name the tenant explicitly; a job of another tenant behaves as one that does not exist.
+/// watch jobs; create datasets, contribute to them and prove what they hold. Job calls name the tenant explicitly; a job of another tenant behaves as one that does not exist.
 /// </summary>
 public interface IDePINClient
 {
@@ -45,4 +46,25 @@ public interface IDePINClient
     /// Subscribes to a job's status changes. Throws <see cref="KeyNotFoundException"/> when the tenant has no such job.
     /// </summary>
     Task<EventWatch<JobEvent>> WatchJobAsync(string tenant, string jobId, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Creates a dataset; the same definition again returns it unchanged. Throws <see cref="InvalidOperationException"/>
+    /// with the reason when the definition is invalid or the name is taken by a different one.
+    /// </summary>
+    Task<DatasetInfo> CreateDatasetAsync(string name, DatasetDefinition definition, CancellationToken cancellationToken = default);
+
+    /// <summary>The dataset's definition and latest signed tree head; null when there is no such dataset.</summary>
+    Task<DatasetInfo?> GetDatasetAsync(string name, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Appends a record a node signed (see <see cref="Datasets.Contributions.Parse"/>); returns its receipt once it is
+    /// durable (the first receipt for a repeat), or the rejection, which changed nothing.
+    /// </summary>
+    Task<ContributionResult> ContributeAsync(string dataset, SignedContribution contribution, CancellationToken cancellationToken = default);
+
+    /// <summary>Inclusion proof of a leaf in the tree of <paramref name="treeSize"/> leaves; null when out of range.</summary>
+    Task<MerkleProofView?> ProveInclusionAsync(string dataset, long leafIndex, long treeSize, CancellationToken cancellationToken = default);
+
+    /// <summary>Consistency proof between two tree sizes; null when out of range.</summary>
+    Task<MerkleProofView?> ProveConsistencyAsync(string dataset, long firstSize, long secondSize, CancellationToken cancellationToken = default);
 }

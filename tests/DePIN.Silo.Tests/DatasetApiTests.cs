@@ -1,5 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json;
 using DePIN.Abstractions.Datasets;
 using DePIN.Abstractions.Http;
 using DePIN.Client.Datasets;
@@ -117,6 +118,50 @@ public sealed class DatasetApiTests(SiloOnPostgres cluster) : IClassFixture<Silo
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, badSchema.StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, badName.StatusCode);
+    }
+
+    [Fact]
+    public async Task The_depin_command_verifies_a_receipt_with_public_keys_and_refuses_a_tampered_record_or_head()
+    {
+        var (name, _) = await NewDataset();
+        using var station = await Registered();
+        var requests = Enumerable.Range(0, 3).Select(i => Contributions.Sign(Reading(name, station, Day.AddDays(i), 20 + i), station.Signer)).ToList();
+        var receipts = new List<ContributionReceipt>();
+        foreach (var request in requests)
+        {
+            using var response = await Contribute(name, request);
+            receipts.Add((await response.Content.ReadFromJsonAsync<ContributionReceipt>(ApiJson.Options))!);
+        }
+
+        var key = (await Http.GetFromJsonAsync<PlatformKeys>("/v1/platform/keys", ApiJson.Options))!.TreeHeadPublicKey;
+        var folder = Directory.CreateTempSubdirectory("depin-verify-").FullName;
+        var tampered = requests[1] with { Record = requests[1].Record with { Values = new Dictionary<string, FieldValue>(requests[1].Record.Values) { ["temp_max"] = FieldValue.Of(35) } } };
+        var forgedHead = receipts[1] with { TreeHead = receipts[1].TreeHead with { Root = receipts[2].TreeHead.Root } };
+
+        var verified = await Depin(folder, requests[1], receipts[1], key);
+        var changedRecord = await Depin(folder, tampered, receipts[1], key);
+        var changedHead = await Depin(folder, requests[1], forgedHead, key);
+        var otherKey = await Depin(folder, requests[1], receipts[1], Convert.ToBase64String(station.Signer.PublicKey));
+
+        Assert.Equal(0, verified.ExitCode);
+        Assert.Contains("\"included\":true", verified.Output, StringComparison.Ordinal);
+        Assert.Contains("\"consistent\":true", verified.Output, StringComparison.Ordinal);
+        Assert.Contains("\"latest_size\":3", verified.Output, StringComparison.Ordinal);
+        Assert.Equal(1, changedRecord.ExitCode);
+        Assert.Contains("signature", changedRecord.Error, StringComparison.Ordinal);
+        Assert.Equal(1, changedHead.ExitCode);
+        Assert.Contains("not signed by the platform key", changedHead.Error, StringComparison.Ordinal);
+        Assert.Equal(1, otherKey.ExitCode);
+    }
+
+    private async Task<(int ExitCode, string Output, string Error)> Depin(string folder, ContributionRequest record, ContributionReceipt receipt, string key)
+    {
+        var recordFile = Path.Combine(folder, $"record-{Guid.NewGuid():N}.json");
+        var receiptFile = Path.Combine(folder, $"receipt-{Guid.NewGuid():N}.json");
+        await File.WriteAllBytesAsync(recordFile, JsonSerializer.SerializeToUtf8Bytes(record, ApiJson.Options));
+        await File.WriteAllBytesAsync(receiptFile, JsonSerializer.SerializeToUtf8Bytes(receipt, ApiJson.Options));
+        return await ProcessRunner.Capture("dotnet",
+            [Repository.Built("DePIN.Cli", "depin"), "dataset", "verify", "--api", Http.BaseAddress!.ToString(), "--record", recordFile, "--receipt", receiptFile, "--key", key]);
     }
 
     private async Task<(string Name, string Key)> NewDataset(ContributorPolicy? policy = null)

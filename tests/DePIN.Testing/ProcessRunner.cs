@@ -1,12 +1,23 @@
 using System.Diagnostics;
-using System.Text;
 
 namespace DePIN.Testing;
 
-/// <summary>Runs a command to completion and fails with its output when it fails.</summary>
+/// <summary>Runs a command to completion.</summary>
 public static class ProcessRunner
 {
+    /// <summary>Runs the command and returns its output; fails with the output when it exits non-zero.</summary>
     public static async Task<string> Run(string file, IEnumerable<string> arguments, TimeSpan? timeout = null, string? workingDirectory = null)
+    {
+        var list = arguments.ToList();
+        var (exitCode, output, error) = await Capture(file, list, timeout, workingDirectory);
+        return exitCode == 0
+            ? output + error
+            : throw new InvalidOperationException($"{file} {string.Join(' ', list)} exited with {exitCode}:\n{output}{error}");
+    }
+
+    /// <summary>Runs the command and returns its exit code, standard output and standard error.</summary>
+    public static async Task<(int ExitCode, string Output, string Error)> Capture(
+        string file, IEnumerable<string> arguments, TimeSpan? timeout = null, string? workingDirectory = null)
     {
         var info = new ProcessStartInfo(file)
         {
@@ -21,7 +32,6 @@ public static class ProcessRunner
         }
 
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {file}.");
-        var output = new StringBuilder();
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));
@@ -35,10 +45,6 @@ public static class ProcessRunner
             throw new TimeoutException($"{file} {string.Join(' ', info.ArgumentList)} did not finish in time.");
         }
 
-        output.Append(await stdout).Append(await stderr);
-        return process.ExitCode == 0
-            ? output.ToString()
-            : throw new InvalidOperationException(
-                $"{file} {string.Join(' ', info.ArgumentList)} exited with {process.ExitCode}:\n{output}");
+        return (process.ExitCode, await stdout, await stderr);
     }
 }

@@ -1,0 +1,3 @@
+using DePIN.Cli;
+
+return await DatasetCommands.Run(args, Console.Out, Console.Error);
