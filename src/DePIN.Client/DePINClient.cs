@@ -143,6 +143,14 @@ public sealed class DePINClient(IClusterClient client) : IDePINClient
     /// <inheritdoc />
     public Task<MerkleProofView?> ProveConsistencyAsync(string dataset, long firstSize, long secondSize, CancellationToken cancellationToken = default) =>
         client.GetGrain<IDatasetGrain>(dataset).ProveConsistency(firstSize, secondSize).WaitAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public Task<SnapshotManifest?> TakeSnapshotAsync(string dataset, CancellationToken cancellationToken = default) =>
+        client.GetGrain<IDatasetGrain>(dataset).Snapshot().WaitAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public Task<SnapshotManifest?> GetSnapshotAsync(string dataset, long size, CancellationToken cancellationToken = default) =>
+        client.GetGrain<IDatasetGrain>(dataset).GetSnapshot(size).WaitAsync(cancellationToken);
 }
 
 /// <summary>A live subscription to a stream of events: enumerate it to read them, dispose it to unsubscribe.</summary>

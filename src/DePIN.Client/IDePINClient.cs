@@ -67,4 +67,10 @@ public interface IDePINClient
 
     /// <summary>Consistency proof between two tree sizes; null when out of range.</summary>
     Task<MerkleProofView?> ProveConsistencyAsync(string dataset, long firstSize, long secondSize, CancellationToken cancellationToken = default);
+
+    /// <summary>Takes a snapshot at the dataset's current signed head (the same one again at the same size); null when there is no dataset.</summary>
+    Task<SnapshotManifest?> TakeSnapshotAsync(string dataset, CancellationToken cancellationToken = default);
+
+    /// <summary>The snapshot taken at <paramref name="size"/> records; null when none was.</summary>
+    Task<SnapshotManifest?> GetSnapshotAsync(string dataset, long size, CancellationToken cancellationToken = default);
 }

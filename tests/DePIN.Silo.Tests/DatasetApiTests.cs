@@ -121,6 +121,62 @@ public sealed class DatasetApiTests(SiloOnPostgres cluster) : IClassFixture<Silo
     }
 
     [Fact]
+    public async Task A_snapshot_fixes_a_signed_head_with_its_sources_and_exports_its_records_as_json_and_csv()
+    {
+        var (name, key) = await NewDataset();
+        using var west = await Registered("eu-west");
+        using var east = await Registered("us-east");
+        foreach (var (node, i) in new[] { (west, 0), (west, 1), (west, 2), (east, 3) })
+        {
+            using var response = await Contribute(name, Contributions.Sign(Reading(name, node, Day.AddDays(i), 10 + i), node.Signer));
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+        }
+
+        using var taken = await _api.Send(HttpMethod.Post, $"/v1/datasets/{name}/snapshots", key);
+        using var again = await _api.Send(HttpMethod.Post, $"/v1/datasets/{name}/snapshots", key);
+        using var stranger = await _api.Send(HttpMethod.Post, $"/v1/datasets/{name}/snapshots", await _api.NewTenant());
+        var manifest = (await taken.Content.ReadFromJsonAsync<SnapshotManifest>(ApiJson.Options))!;
+        using (var later = await Contribute(name, Contributions.Sign(Reading(name, east, Day.AddDays(9), 19), east.Signer)))
+        {
+            Assert.Equal(HttpStatusCode.Created, later.StatusCode);
+        }
+
+        var fetched = await Http.GetFromJsonAsync<SnapshotManifest>($"/v1/datasets/{name}/snapshots/4", ApiJson.Options);
+        var exported = (await Http.GetFromJsonAsync<ExportedRecord[]>($"/v1/datasets/{name}/snapshots/4/records", ApiJson.Options))!;
+        var csv = (await Http.GetStringAsync($"/v1/datasets/{name}/snapshots/4/records?format=csv")).Split("\r\n", StringSplitOptions.RemoveEmptyEntries);
+        using var missing = await Http.GetAsync($"/v1/datasets/{name}/snapshots/5");
+        using var badFormat = await Http.GetAsync($"/v1/datasets/{name}/snapshots/4/records?format=xml");
+        var platformKey = (await Http.GetFromJsonAsync<PlatformKeys>("/v1/platform/keys", ApiJson.Options))!.TreeHeadPublicKey;
+        var proof = (await Http.GetFromJsonAsync<MerkleProofView>($"/v1/datasets/{name}/proofs/inclusion?leaf=3&size=4", ApiJson.Options))!;
+
+        Assert.Equal((HttpStatusCode.Created, HttpStatusCode.OK, HttpStatusCode.NotFound), (taken.StatusCode, again.StatusCode, stranger.StatusCode));
+        Assert.Equal((4L, manifest.TreeHead.Root), (manifest.Size, manifest.Root));
+        Assert.True(DatasetVerifier.Head(manifest.TreeHead, platformKey).Valid);
+        Assert.Equal([(west.Id, 3L), (east.Id, 1L)], manifest.Contributors.Select(c => (c.Source, c.Records)));
+        Assert.Equal([("eu-west", 3L), ("us-east", 1L)], manifest.Regions.Select(c => (c.Source, c.Records)));
+        Assert.Equal([("weather-station", 4L)], manifest.Sensors.Select(c => (c.Source, c.Records)));
+        Assert.Equal((2, 0.25 * 2 + 0.75 * Math.Log2(4 / 3.0), 0.75), (manifest.Diversity["contributors"].Sources, manifest.Diversity["contributors"].EntropyBits, manifest.Diversity["contributors"].TopShare), new Tolerance());
+        Assert.Equal(JsonSerializer.Serialize(manifest, ApiJson.Options), JsonSerializer.Serialize(fetched, ApiJson.Options));
+        Assert.Equal([0L, 1, 2, 3], exported.Select(r => r.LeafIndex));
+        var last = new ContributionRequest(exported[3].Record, exported[3].PublicKey, exported[3].Signature);
+        Assert.True(DatasetVerifier.Inclusion(last, 3, manifest.TreeHead, proof, platformKey).Valid);
+        Assert.Equal(5, csv.Length);
+        Assert.Equal("leaf_index,content_hash,node_id,region,sensor,sampled_at,latitude,longitude,agent_version,temp_max,precipitation,weather,public_key,signature", csv[0]);
+        Assert.StartsWith($"3,{exported[3].ContentHash},{east.Id},us-east,weather-station,2012-01-04T00:00:00.000Z,47.61,-122.33,test,13,0.5,rain,", csv[4], StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, badFormat.StatusCode);
+    }
+
+    /// <summary>Compares the entropy to 1e-4 (the manifest rounds), the rest exactly.</summary>
+    private sealed class Tolerance : IEqualityComparer<(int, double, double)>
+    {
+        public bool Equals((int, double, double) x, (int, double, double) y) =>
+            x.Item1 == y.Item1 && Math.Abs(x.Item2 - y.Item2) < 1e-4 && Math.Abs(x.Item3 - y.Item3) < 1e-4;
+
+        public int GetHashCode((int, double, double) obj) => obj.Item1;
+    }
+
+    [Fact]
     public async Task The_depin_command_verifies_a_receipt_with_public_keys_and_refuses_a_tampered_record_or_head()
     {
         var (name, _) = await NewDataset();
@@ -191,9 +247,9 @@ public sealed class DatasetApiTests(SiloOnPostgres cluster) : IClassFixture<Silo
             ["weather"] = FieldValue.Of("rain"),
         });
 
-    private async Task<TestNode> Registered()
+    private async Task<TestNode> Registered(string region = "test-1")
     {
-        var node = TestNode.Create();
+        var node = TestNode.Create(region);
         using var response = await node.Register(Http, DateTimeOffset.UtcNow);
         response.EnsureSuccessStatusCode();
         return node;

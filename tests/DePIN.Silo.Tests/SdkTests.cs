@@ -91,6 +91,10 @@ public sealed class SdkTests(SiloOnPostgres cluster) : IClassFixture<SiloOnPostg
         Assert.True(DatasetVerifier.Consistency(receipts[0].TreeHead, latest, consistency!, key).Valid);
         Assert.False(DatasetVerifier.Consistency(latest, receipts[0].TreeHead, consistency!, key).Valid);
         Assert.Null(await sdk.ProveInclusionAsync(name, 4, 4));
+        var snapshot = await sdk.TakeSnapshotAsync(name);
+        Assert.Equal((4L, latest.Root), (snapshot!.Size, snapshot.Root));
+        Assert.Equal(snapshot.CreatedAt, (await sdk.GetSnapshotAsync(name, 4))!.CreatedAt);
+        Assert.Null(await sdk.GetSnapshotAsync(name, 3));
     }
 
     private async Task<IHost> Sdk()

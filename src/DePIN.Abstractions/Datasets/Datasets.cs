@@ -150,6 +150,14 @@ public interface IDatasetGrain : IGrainWithStringKey
     /// <summary>The leaf index of a record by its content hash (hex); null when it is not in the log.</summary>
     [Alias("Find"), Orleans.Concurrency.ReadOnly, Orleans.Concurrency.AlwaysInterleave]
     Task<long?> Find(string contentHash);
+
+    /// <summary>Takes a snapshot at the current tree head (the same one again if it exists); null when there is no dataset.</summary>
+    [Alias("Snapshot")]
+    Task<SnapshotManifest?> Snapshot();
+
+    /// <summary>The snapshot taken at <paramref name="size"/> records; null when none was.</summary>
+    [Alias("GetSnapshot"), Orleans.Concurrency.ReadOnly, Orleans.Concurrency.AlwaysInterleave]
+    Task<SnapshotManifest?> GetSnapshot(long size);
 }
 
 /// <summary>Why contributions are refused: the <c>reason</c> of a rejection and of depin_dataset_contributions_total.</summary>
@@ -174,3 +182,38 @@ public sealed record PlatformKeys(string TreeHeadKeyId, string TreeHeadPublicKey
 
 /// <summary>Where a record sits in its dataset's log.</summary>
 public sealed record RecordLocation(string ContentHash, long LeafIndex);
+
+/// <summary>How many records one source (a contributor, a region or a device type) gave.</summary>
+[GenerateSerializer, Immutable, Alias("DePIN.SourceCount")]
+public sealed record SourceCount([property: Id(0)] string Source, [property: Id(1)] long Records);
+
+/// <summary>
+/// How evenly a snapshot's records spread over one kind of source: how many sources, the Shannon entropy of the
+/// spread in bits, evenness (entropy over log2 of the sources; 1 is perfectly even) and the largest source's share.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("DePIN.SourceDiversity")]
+public sealed record SourceDiversity(
+    [property: Id(0)] int Sources,
+    [property: Id(1)] double EntropyBits,
+    [property: Id(2)] double Evenness,
+    [property: Id(3)] double TopShare);
+
+/// <summary>
+/// An immutable version of a dataset, for training jobs to cite: the signed tree head at <see cref="Size"/> records,
+/// the definition, and where the records came from.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("DePIN.SnapshotManifest")]
+public sealed record SnapshotManifest(
+    [property: Id(0)] string Dataset,
+    [property: Id(1)] long Size,
+    [property: Id(2)] string Root,
+    [property: Id(3)] SignedTreeHead TreeHead,
+    [property: Id(4)] DatasetDefinition Definition,
+    [property: Id(5)] DateTimeOffset CreatedAt,
+    [property: Id(6)] IReadOnlyList<SourceCount> Contributors,
+    [property: Id(7)] IReadOnlyList<SourceCount> Regions,
+    [property: Id(8)] IReadOnlyList<SourceCount> Sensors,
+    [property: Id(9)] IReadOnlyDictionary<string, SourceDiversity> Diversity);
+
+/// <summary>One record of a snapshot export: its leaf, address and contributor's region, and the record as signed.</summary>
+public sealed record ExportedRecord(long LeafIndex, string ContentHash, string Region, DePIN.Core.Datasets.Contribution Record, string PublicKey, string Signature);

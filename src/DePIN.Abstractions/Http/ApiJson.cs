@@ -66,4 +66,6 @@ public static class ApiJson
 [JsonSerializable(typeof(MerkleProofView))]
 [JsonSerializable(typeof(PlatformKeys))]
 [JsonSerializable(typeof(RecordLocation))]
+[JsonSerializable(typeof(SnapshotManifest))]
+[JsonSerializable(typeof(ExportedRecord[]))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DePIN.Abstractions;
 using DePIN.Abstractions.Datasets;
+using DePIN.Abstractions.Http;
 using DePIN.Abstractions.Nodes;
 using DePIN.Core.Datasets;
 using DePIN.Core.Identity;
@@ -201,6 +202,42 @@ public sealed partial class DatasetGrain(
         return found.Count == 1 ? found.Values.Single() : null;
     }
 
+    public async Task<SnapshotManifest?> Snapshot()
+    {
+        if (log is null || state.State is not { Definition: { } definition, Head: { } head })
+        {
+            return null;
+        }
+
+        if (await GetSnapshot(head.Size) is { } taken)
+        {
+            return taken;
+        }
+
+        var (contributors, regions, sensors) = await log.Sources(Name, head.Size);
+        static List<SourceCount> Counts(List<(string, long)> counts) => [.. counts.Select(c => new SourceCount(c.Item1, c.Item2))];
+        static SourceDiversity Measure(List<(string, long)> counts)
+        {
+            var d = Diversity.Of(counts.Select(c => c.Item2));
+            return new SourceDiversity(d.Sources, Math.Round(d.EntropyBits, 4), Math.Round(d.Evenness, 4), Math.Round(d.TopShare, 4));
+        }
+
+        var manifest = new SnapshotManifest(Name, head.Size, head.Root, head, definition, clock.UtcNow,
+            Counts(contributors), Counts(regions), Counts(sensors),
+            new Dictionary<string, SourceDiversity>(StringComparer.Ordinal)
+            {
+                ["contributors"] = Measure(contributors),
+                ["regions"] = Measure(regions),
+                ["sensors"] = Measure(sensors),
+            });
+        await log.SaveSnapshot(Name, head.Size, manifest.CreatedAt, JsonSerializer.Serialize(manifest, ApiJson.Options));
+        // Two calls racing at one size keep the first manifest written.
+        return await GetSnapshot(head.Size);
+    }
+
+    public async Task<SnapshotManifest?> GetSnapshot(long size) =>
+        log is not null && await log.LoadSnapshot(Name, size) is { } json ? JsonSerializer.Deserialize<SnapshotManifest>(json, ApiJson.Options) : null;
+
     /// <summary>Everything about a contribution that does not need the log: format, signature, schema, contributor.</summary>
     private async Task<(Pending? Pending, ContributionRejection? Rejection)> Check(SignedContribution contribution)
     {
@@ -241,19 +278,21 @@ public sealed partial class DatasetGrain(
                 errors.GroupBy(e => e.Field, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.Select(e => e.Reason).ToArray(), StringComparer.Ordinal)));
         }
 
-        if (await Authorize(record.NodeId, definition.Contributors) is { } refused)
+        var (contributor, refused) = await Authorize(record.NodeId, definition.Contributors);
+        if (refused is not null)
         {
             return (null, refused);
         }
 
-        return (new Pending(record, contribution, hashes.Content, Convert.ToHexStringLower(hashes.Content), hashes.Leaf), null);
+        return (new Pending(record, contribution, hashes.Content, Convert.ToHexStringLower(hashes.Content), hashes.Leaf, contributor!.Capabilities.Region), null);
     }
 
-    private async Task<ContributionRejection?> Authorize(string nodeId, ContributorPolicy policy)
+    /// <summary>The contributing node, or why it may not contribute.</summary>
+    private async Task<(NodeDetails? Node, ContributionRejection? Refused)> Authorize(string nodeId, ContributorPolicy policy)
     {
         if (policy.Kind == ContributorPolicyKind.AllowList && !(policy.Nodes ?? []).Contains(nodeId, StringComparer.Ordinal))
         {
-            return new ContributionRejection(ContributionReasons.Unauthorised, $"Node {nodeId} is not on dataset '{Name}''s list of contributors.");
+            return (null, new ContributionRejection(ContributionReasons.Unauthorised, $"Node {nodeId} is not on dataset '{Name}''s list of contributors."));
         }
 
         var now = clock.UtcNow;
@@ -263,7 +302,7 @@ public sealed partial class DatasetGrain(
             _contributors[nodeId] = known;
         }
 
-        return known.Node switch
+        var refused = known.Node switch
         {
             null => new ContributionRejection(ContributionReasons.UnknownContributor, $"Node {nodeId} is not registered."),
             { Status: NodeStatus.Quarantined } => new ContributionRejection(ContributionReasons.Unauthorised, $"Node {nodeId} is quarantined."),
@@ -272,6 +311,7 @@ public sealed partial class DatasetGrain(
                     $"Node {nodeId}'s reputation {node.Reputation.Score:0.###} is below the dataset's minimum {policy.MinReputation:0.###}."),
             _ => null,
         };
+        return (known.Node, refused);
     }
 
     /// <summary>Appends the queued contributions, a group at a time, until none are left.</summary>
@@ -367,7 +407,7 @@ public sealed partial class DatasetGrain(
         {
             var c = p.Contribution;
             indexes[p.ContentHex] = frontier.Size;
-            rows.Add(new LeafRow(frontier.Size, p.ContentHash, p.LeafHash, p.Record, c.Record, c.PublicKey, c.Signature, now));
+            rows.Add(new LeafRow(frontier.Size, p.ContentHash, p.LeafHash, p.Record, p.Region, c.Record, c.PublicKey, c.Signature, now));
             frontier.Append(p.LeafHash, (node, hash) =>
             {
                 if (MerkleStrata.IsStored(node.Level))
@@ -474,7 +514,7 @@ public sealed partial class DatasetGrain(
     private static bool Same(DatasetDefinition a, DatasetDefinition b) =>
         JsonSerializer.Serialize(a) == JsonSerializer.Serialize(b);
 
-    private sealed record Pending(Contribution Record, SignedContribution Contribution, byte[] ContentHash, string ContentHex, byte[] LeafHash)
+    private sealed record Pending(Contribution Record, SignedContribution Contribution, byte[] ContentHash, string ContentHex, byte[] LeafHash, string Region)
     {
         public TaskCompletionSource<ContributionReceipt> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }

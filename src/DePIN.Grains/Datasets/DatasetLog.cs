@@ -9,6 +9,7 @@ public sealed record LeafRow(
     byte[] ContentHash,
     byte[] LeafHash,
     Contribution Record,
+    string Region,
     byte[] Canonical,
     byte[] PublicKey,
     byte[] Signature,
@@ -55,9 +56,9 @@ public sealed class DatasetLog(NpgsqlDataSource db)
         await using var command = db.CreateCommand("""
             WITH records AS (
                 INSERT INTO depin_dataset_records (dataset, leaf_index, content_hash, leaf_hash, node_id, sensor, sampled_at,
-                                                   latitude, longitude, record, public_key, signature, appended_at)
+                                                   latitude, longitude, record, public_key, signature, appended_at, region)
                 SELECT $1, * FROM unnest($2::bigint[], $3::bytea[], $4::bytea[], $5::text[], $6::text[], $7::timestamptz[],
-                                         $8::float8[], $9::float8[], $10::bytea[], $11::bytea[], $12::bytea[], $13::timestamptz[])
+                                         $8::float8[], $9::float8[], $10::bytea[], $11::bytea[], $12::bytea[], $13::timestamptz[], $22::text[])
                 RETURNING 1),
             strata AS (
                 INSERT INTO depin_dataset_strata (dataset, level, node_index, hash)
@@ -90,6 +91,7 @@ public sealed class DatasetLog(NpgsqlDataSource db)
         p.AddWithValue(head.SignedAt.UtcDateTime);
         p.AddWithValue(head.Signature);
         p.AddWithValue(head.KeyId);
+        p.AddWithValue(rows.Select(r => r.Region).ToArray());
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -163,4 +165,77 @@ public sealed class DatasetLog(NpgsqlDataSource db)
 
         return hashes;
     }
+
+    /// <summary>Records of the first <paramref name="size"/> leaves per contributor, per region and per sensor type.</summary>
+    public async Task<(List<(string, long)> Contributors, List<(string, long)> Regions, List<(string, long)> Sensors)> Sources(
+        string dataset, long size, CancellationToken cancellationToken = default)
+    {
+        await using var command = db.CreateCommand("""
+            SELECT GROUPING(node_id), GROUPING(region), node_id, region, sensor, count(*)
+            FROM depin_dataset_records WHERE dataset = $1 AND leaf_index < $2
+            GROUP BY GROUPING SETS ((node_id), (region), (sensor))
+            ORDER BY count(*) DESC, 3, 4, 5
+            """);
+        command.Parameters.AddWithValue(dataset);
+        command.Parameters.AddWithValue(size);
+        List<(string, long)> contributors = [], regions = [], sensors = [];
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var count = reader.GetInt64(5);
+            if (reader.GetInt32(0) == 0)
+            {
+                contributors.Add((reader.GetString(2), count));
+            }
+            else if (reader.GetInt32(1) == 0)
+            {
+                regions.Add((reader.GetString(3), count));
+            }
+            else
+            {
+                sensors.Add((reader.GetString(4), count));
+            }
+        }
+
+        return (contributors, regions, sensors);
+    }
+
+    /// <summary>Keeps a snapshot's manifest (JSON); a snapshot at the same size already kept wins.</summary>
+    public async Task SaveSnapshot(string dataset, long size, DateTimeOffset createdAt, string manifest, CancellationToken cancellationToken = default)
+    {
+        await using var command = db.CreateCommand(
+            "INSERT INTO depin_dataset_snapshots (dataset, size, created_at, manifest) VALUES ($1, $2, $3, $4::jsonb) ON CONFLICT DO NOTHING");
+        command.Parameters.AddWithValue(dataset);
+        command.Parameters.AddWithValue(size);
+        command.Parameters.AddWithValue(createdAt.UtcDateTime);
+        command.Parameters.AddWithValue(manifest);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>The manifest (JSON) of the snapshot at <paramref name="size"/>, if one was taken.</summary>
+    public async Task<string?> LoadSnapshot(string dataset, long size, CancellationToken cancellationToken = default)
+    {
+        await using var command = db.CreateCommand("SELECT manifest::text FROM depin_dataset_snapshots WHERE dataset = $1 AND size = $2");
+        command.Parameters.AddWithValue(dataset);
+        command.Parameters.AddWithValue(size);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    /// <summary>The first <paramref name="size"/> records in leaf order, as stored: for exports.</summary>
+    public async IAsyncEnumerable<StoredRecord> Records(string dataset, long size, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await using var command = db.CreateCommand(
+            "SELECT leaf_index, content_hash, region, record, public_key, signature FROM depin_dataset_records WHERE dataset = $1 AND leaf_index < $2 ORDER BY leaf_index");
+        command.Parameters.AddWithValue(dataset);
+        command.Parameters.AddWithValue(size);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            yield return new StoredRecord(reader.GetInt64(0), reader.GetFieldValue<byte[]>(1), reader.GetString(2),
+                reader.GetFieldValue<byte[]>(3), reader.GetFieldValue<byte[]>(4), reader.GetFieldValue<byte[]>(5));
+        }
+    }
 }
+
+/// <summary>A record as an export reads it: its leaf, address, contributor's region and what the node signed.</summary>
+public sealed record StoredRecord(long LeafIndex, byte[] ContentHash, string Region, byte[] Canonical, byte[] PublicKey, byte[] Signature);

@@ -65,6 +65,26 @@ public static class DatasetEndpoints
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound);
 
+        datasets.MapPost("/{name}/snapshots", TakeSnapshot)
+            .WithName("TakeSnapshot")
+            .WithSummary("Takes a snapshot at the current signed tree head (the owner or an operator); the same size again returns the same snapshot.")
+            .Produces<SnapshotManifest>(StatusCodes.Status201Created)
+            .Produces<SnapshotManifest>(StatusCodes.Status200OK)
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        datasets.MapGet("/{name}/snapshots/{size:long}", GetSnapshot)
+            .WithName("GetSnapshot")
+            .WithSummary("The manifest of the snapshot taken at that size: head, definition, sources and their diversity.")
+            .Produces<SnapshotManifest>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        datasets.MapGet("/{name}/snapshots/{size:long}/records", Export)
+            .WithName("ExportSnapshot")
+            .WithSummary("The snapshot's records in leaf order, ?format=json (default; each as posted, with leaf and address) or csv.")
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
         app.MapGet("/v1/platform/keys", Keys)
             .WithTags("Datasets")
             .WithName("PlatformKeys")
@@ -195,6 +215,56 @@ public static class DatasetEndpoints
         return IsName(name) && await prove(grains.GetGrain<IDatasetGrain>(name), a, b) is { } proof
             ? TypedResults.Ok(proof)
             : Problems.NoProof(name, describe(a, b));
+    }
+
+    private static async Task<IResult> TakeSnapshot(string name, HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> api)
+    {
+        var (caller, denied) = await Caller.Authenticate(request, grains, api.Value);
+        if (caller is null)
+        {
+            return denied!;
+        }
+
+        var dataset = grains.GetGrain<IDatasetGrain>(name);
+        if (!IsName(name) || await dataset.Get() is not { } info || (!caller.IsOperator && info.Definition.Owner != caller.Tenant))
+        {
+            return Problems.UnknownDataset(name);
+        }
+
+        var existed = await dataset.GetSnapshot(info.TreeHead.Size) is not null;
+        var manifest = await dataset.Snapshot();
+        return existed ? TypedResults.Ok(manifest) : TypedResults.Created($"/v1/datasets/{name}/snapshots/{manifest!.Size}", manifest);
+    }
+
+    private static async Task<IResult> GetSnapshot(string name, long size, IGrainFactory grains) =>
+        IsName(name) && await grains.GetGrain<IDatasetGrain>(name).GetSnapshot(size) is { } manifest
+            ? TypedResults.Ok(manifest)
+            : Problems.UnknownSnapshot(name, size);
+
+    private static async Task<IResult> Export(string name, long size, HttpRequest request, HttpResponse response, IGrainFactory grains, IServiceProvider services)
+    {
+        var errors = new Dictionary<string, string[]>();
+        Validation.CheckParameters(request, errors, "format");
+        var format = request.Query["format"].ToString() is { Length: > 0 } given ? given : "json";
+        if (format is not ("json" or "csv"))
+        {
+            errors["format"] = ["must be json or csv"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Malformed("export request", errors);
+        }
+
+        if (!IsName(name) || await grains.GetGrain<IDatasetGrain>(name).GetSnapshot(size) is not { } manifest || services.GetService<DatasetLog>() is not { } log)
+        {
+            return Problems.UnknownSnapshot(name, size);
+        }
+
+        var records = log.Records(name, manifest.Size, request.HttpContext.RequestAborted);
+        return format == "csv"
+            ? Results.Stream(stream => SnapshotExport.Csv(stream, manifest, records), "text/csv; charset=utf-8", $"{name}-{size}.csv")
+            : Results.Stream(stream => SnapshotExport.Json(stream, records), "application/json");
     }
 
     private static async Task<IResult> Keys(IServiceProvider services)

@@ -70,6 +70,9 @@ public static partial class Problems
     public static IResult UnknownDataset(string name) =>
         Problem(StatusCodes.Status404NotFound, "unknown-dataset", "No such dataset.", $"There is no dataset '{name}'.");
 
+    public static IResult UnknownSnapshot(string dataset, long size) =>
+        Problem(StatusCodes.Status404NotFound, "unknown-snapshot", "No such snapshot.", $"Dataset '{dataset}' has no snapshot at size {size}.");
+
     public static IResult UnknownRecord(string dataset, string contentHash) =>
         Problem(StatusCodes.Status404NotFound, "unknown-record", "No such record.", $"Dataset '{dataset}' holds no record with content hash '{contentHash}'.");
 

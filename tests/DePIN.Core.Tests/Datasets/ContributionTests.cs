@@ -125,3 +125,22 @@ public sealed class ContributionTests
         Assert.NotEmpty(new DatasetSchema([new FieldSpec("a", FieldType.Number, Min: 2, Max: 1), new FieldSpec("a", FieldType.Text)]).Problems());
     }
 }
+
+public sealed class DiversityTests
+{
+    [Fact]
+    public void Entropy_is_log2_of_the_sources_when_even_and_falls_as_one_source_dominates()
+    {
+        var even = Diversity.Of([10, 10, 10, 10]);
+        var skewed = Diversity.Of([97, 1, 1, 1]);
+        var single = Diversity.Of([5, 0]);
+
+        Assert.Equal((4, 2.0, 1.0, 0.25), (even.Sources, even.EntropyBits, even.Evenness, even.TopShare));
+        // −(0.97·log2 0.97 + 3·0.01·log2 0.01), by hand.
+        Assert.Equal(0.97 * -Math.Log2(0.97) + 0.03 * -Math.Log2(0.01), skewed.EntropyBits, 12);
+        Assert.InRange(skewed.Evenness, 0.1, 0.13);
+        Assert.Equal(0.97, skewed.TopShare, 12);
+        Assert.Equal((1, 0.0, 1.0, 1.0), (single.Sources, single.EntropyBits, single.Evenness, single.TopShare));
+        Assert.Equal(default, Diversity.Of([]));
+    }
+}
