@@ -167,6 +167,43 @@ public sealed class DatasetApiTests(SiloOnPostgres cluster) : IClassFixture<Silo
         Assert.Equal(HttpStatusCode.BadRequest, badFormat.StatusCode);
     }
 
+    [Fact]
+    public async Task A_station_that_keeps_disagreeing_with_its_neighbours_is_quarantined_and_the_snapshot_says_so()
+    {
+        var (name, key) = await NewDataset();
+        using var a = await Registered();
+        using var b = await Registered();
+        using var c = await Registered();
+        using var liar = await Registered();
+        var refused = new List<string?>();
+        for (var hour = 0; hour < 30; hour++)
+        {
+            var truth = 12 + (4 * Math.Sin(hour / 5.0));
+            var at = Day.AddHours(hour);
+            foreach (var (node, reading, latitude) in new[] { (a, truth + 0.2, 47.60), (b, truth - 0.1, 47.64), (c, truth + 0.3, 47.56), (liar, truth + 15, 47.62) })
+            {
+                var record = Reading(name, node, at, Math.Round(reading, 2)) with { Latitude = latitude };
+                using var response = await Contribute(name, Contributions.Sign(record, node.Signer));
+                if (!response.IsSuccessStatusCode)
+                {
+                    Assert.Same(liar, node);
+                    refused.Add(await DePIN.Testing.Http.ProblemType(response));
+                }
+            }
+        }
+
+        using var taken = await _api.Send(HttpMethod.Post, $"/v1/datasets/{name}/snapshots", key);
+        var quality = (await taken.Content.ReadFromJsonAsync<SnapshotManifest>(ApiJson.Options))!.Quality;
+
+        Assert.InRange(refused.Count, 1, 20);
+        Assert.All(refused, type => Assert.Equal("urn:depin:problem:quarantined", type));
+        Assert.Equal(1, quality.Quarantined);
+        Assert.True(quality.Contributors.Single(q => q.NodeId == liar.Id) is { Quarantined: true, Score: < 0.5 });
+        Assert.All(quality.Contributors.Where(q => q.NodeId != liar.Id), q => Assert.True(q.Score > 0.8, $"{q.NodeId}: {q.Score}"));
+        Assert.True(await cluster.Metric("depin_contributors_quarantined") >= 1);
+        Assert.True(await cluster.Metric("depin_dataset_contributions_total", ("outcome", "quarantined")) >= refused.Count);
+    }
+
     /// <summary>Compares the entropy to 1e-4 (the manifest rounds), the rest exactly.</summary>
     private sealed class Tolerance : IEqualityComparer<(int, double, double)>
     {

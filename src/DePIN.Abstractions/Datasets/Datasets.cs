@@ -169,6 +169,7 @@ public static class ContributionReasons
     public const string Schema = "schema";
     public const string UnknownContributor = "unknown_contributor";
     public const string Unauthorised = "unauthorised";
+    public const string Quarantined = "quarantined";
 }
 
 /// <summary>
@@ -213,7 +214,23 @@ public sealed record SnapshotManifest(
     [property: Id(6)] IReadOnlyList<SourceCount> Contributors,
     [property: Id(7)] IReadOnlyList<SourceCount> Regions,
     [property: Id(8)] IReadOnlyList<SourceCount> Sensors,
-    [property: Id(9)] IReadOnlyDictionary<string, SourceDiversity> Diversity);
+    [property: Id(9)] IReadOnlyDictionary<string, SourceDiversity> Diversity,
+    [property: Id(10)] QualitySummary Quality);
+
+/// <summary>One contributor's quality score (0 to 1) when the snapshot was taken, and whether it was quarantined.</summary>
+[GenerateSerializer, Immutable, Alias("DePIN.ContributorQuality")]
+public sealed record ContributorQuality([property: Id(0)] string NodeId, [property: Id(1)] double Score, [property: Id(2)] bool Quarantined);
+
+/// <summary>
+/// How well a snapshot's contributors agreed with their neighbours: mean and lowest score, how many were quarantined,
+/// and each one's score. Scores come from the silo hosting the dataset since it last activated.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("DePIN.QualitySummary")]
+public sealed record QualitySummary(
+    [property: Id(0)] double MeanScore,
+    [property: Id(1)] double MinScore,
+    [property: Id(2)] int Quarantined,
+    [property: Id(3)] IReadOnlyList<ContributorQuality> Contributors);
 
 /// <summary>One record of a snapshot export: its leaf, address and contributor's region, and the record as signed.</summary>
 public sealed record ExportedRecord(long LeafIndex, string ContentHash, string Region, DePIN.Core.Datasets.Contribution Record, string PublicKey, string Signature);

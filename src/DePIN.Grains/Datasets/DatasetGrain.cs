@@ -69,6 +69,8 @@ public sealed partial class DatasetGrain(
     private readonly Queue<string> _recentOrder = new();
     private readonly Dictionary<string, (NodeDetails? Node, DateTimeOffset At)> _contributors = new(StringComparer.Ordinal);
     private CompactFrontier _frontier = new();
+    private readonly QualityScorer _quality = new();
+    private Dictionary<string, double> _floors = [];
     private DatasetSchema? _schema;
     private bool _appending;
 
@@ -82,6 +84,7 @@ public sealed partial class DatasetGrain(
         }
 
         _schema = ToSchema(definition.Fields);
+        _floors = Floors(definition.Fields);
         _frontier = CompactFrontier.Restore(state.State.Size, state.State.Frontier)
             ?? throw new InvalidOperationException($"Dataset {Name}: the saved frontier does not fit size {state.State.Size}.");
         var replayed = await log.LeafHashesFrom(Name, _frontier.Size, cancellationToken);
@@ -110,6 +113,7 @@ public sealed partial class DatasetGrain(
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         metrics.ForgetDatasetRecords(Name);
+        metrics.ReportQuarantined(Name, 0);
         return _save.Pending;
     }
 
@@ -137,6 +141,7 @@ public sealed partial class DatasetGrain(
         state.State.CreatedAt = now;
         state.State.Head = await Sign(0, MerkleHash.Empty.ToArray(), now);
         _schema = ToSchema(definition.Fields);
+        _floors = Floors(definition.Fields);
         await _save.Persist();
         metrics.ReportDatasetRecords(Name, 0);
         await this.RegisterOrUpdateReminder(KeepActiveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
@@ -222,6 +227,12 @@ public sealed partial class DatasetGrain(
             return new SourceDiversity(d.Sources, Math.Round(d.EntropyBits, 4), Math.Round(d.Evenness, 4), Math.Round(d.TopShare, 4));
         }
 
+        var scores = contributors.Select(c => _quality.Score(c.Item1)).ToArray();
+        var quality = new QualitySummary(
+            scores.Length == 0 ? 0 : Math.Round(scores.Average(), 4),
+            scores.Length == 0 ? 0 : Math.Round(scores.Min(), 4),
+            contributors.Count(c => _quality.IsQuarantined(c.Item1)),
+            [.. contributors.Select(c => new ContributorQuality(c.Item1, Math.Round(_quality.Score(c.Item1), 4), _quality.IsQuarantined(c.Item1)))]);
         var manifest = new SnapshotManifest(Name, head.Size, head.Root, head, definition, clock.UtcNow,
             Counts(contributors), Counts(regions), Counts(sensors),
             new Dictionary<string, SourceDiversity>(StringComparer.Ordinal)
@@ -229,7 +240,8 @@ public sealed partial class DatasetGrain(
                 ["contributors"] = Measure(contributors),
                 ["regions"] = Measure(regions),
                 ["sensors"] = Measure(sensors),
-            });
+            },
+            quality);
         await log.SaveSnapshot(Name, head.Size, manifest.CreatedAt, JsonSerializer.Serialize(manifest, ApiJson.Options));
         // Two calls racing at one size keep the first manifest written.
         return await GetSnapshot(head.Size);
@@ -270,6 +282,12 @@ public sealed partial class DatasetGrain(
         {
             return (null, new ContributionRejection(ContributionReasons.BadSignature,
                 $"The signature is not node {record.NodeId}'s Ed25519 signature of the canonical record."));
+        }
+
+        if (_quality.IsQuarantined(record.NodeId))
+        {
+            return (null, new ContributionRejection(ContributionReasons.Quarantined,
+                $"Node {record.NodeId} is quarantined from dataset '{Name}': its readings kept disagreeing with nearby contributors' (score {_quality.Score(record.NodeId):0.###})."));
         }
 
         if (_schema.Check(record.Values) is { Count: > 0 } errors)
@@ -434,6 +452,15 @@ public sealed partial class DatasetGrain(
             Remember(hex, index);
         }
 
+        // Durable records feed the quality check: each against the nearby contributors' latest readings.
+        foreach (var row in rows)
+        {
+            var numbers = row.Record.Values.Where(v => !v.Value.IsText).ToDictionary(v => v.Key, v => v.Value.Number, StringComparer.Ordinal);
+            _quality.Observe(row.Record.NodeId, row.Record.SampledAt, row.Record.Latitude, row.Record.Longitude, numbers, _floors);
+        }
+
+        metrics.ReportQuarantined(Name, _quality.QuarantinedCount);
+
         metrics.ReportDatasetRecords(Name, frontier.Size);
         _ = SaveQuietly();
         return (head, indexes);
@@ -510,6 +537,11 @@ public sealed partial class DatasetGrain(
     private static DatasetSchema ToSchema(IReadOnlyList<DatasetField> fields) => new([.. fields.Select(f => new FieldSpec(
         f.Name, f.Type switch { DatasetFieldType.Integer => FieldType.Integer, DatasetFieldType.Text => FieldType.Text, _ => FieldType.Number },
         f.Unit, f.Min, f.Max, f.Required, f.Allowed))]);
+
+    /// <summary>Each ranged number field's smallest spread for the quality check: 1 % of its valid range.</summary>
+    private static Dictionary<string, double> Floors(IReadOnlyList<DatasetField> fields) =>
+        fields.Where(f => f.Type != DatasetFieldType.Text && f.Min is not null && f.Max is not null)
+            .ToDictionary(f => f.Name, f => (f.Max!.Value - f.Min!.Value) / 100, StringComparer.Ordinal);
 
     private static bool Same(DatasetDefinition a, DatasetDefinition b) =>
         JsonSerializer.Serialize(a) == JsonSerializer.Serialize(b);

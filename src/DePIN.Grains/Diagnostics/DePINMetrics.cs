@@ -37,6 +37,7 @@ public sealed class DePINMetrics
     private readonly CountsByStatus<JobStatus> _jobs = new("state");
     private readonly Counter<long> _contributions;
     private readonly ConcurrentDictionary<string, long> _datasetRecords = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, int> _quarantined = new(StringComparer.Ordinal);
 
     public DePINMetrics(IMeterFactory meterFactory)
     {
@@ -63,6 +64,8 @@ public sealed class DePINMetrics
             description: "Dataset contributions by outcome: accepted, duplicate (a retry answered with its first receipt) or the reason for refusing it.");
         meter.CreateObservableGauge("depin.dataset.records", () => _datasetRecords.Select(d => new Measurement<long>(d.Value, new KeyValuePair<string, object?>("dataset", d.Key))),
             description: "Leaves in each dataset's log hosted on this silo.");
+        meter.CreateObservableGauge("depin.contributors.quarantined", () => _quarantined.Sum(q => q.Value),
+            description: "Contributors quarantined from the datasets hosted on this silo (a node counts once per dataset).");
         meter.CreateObservableGauge("depin.jobs", _jobs.Observe,
             description: "Jobs by state, as kept by the tenant job indexes this silo hosts; sum over silos for the platform.");
     }
@@ -87,6 +90,9 @@ public sealed class DePINMetrics
 
     /// <summary>A dataset hosted here reports its log's size.</summary>
     public void ReportDatasetRecords(string dataset, long size) => _datasetRecords[dataset] = size;
+
+    /// <summary>A dataset hosted here reports how many of its contributors are quarantined.</summary>
+    public void ReportQuarantined(string dataset, int count) => _quarantined[dataset] = count;
 
     /// <summary>A dataset left this silo.</summary>
     public void ForgetDatasetRecords(string dataset) => _datasetRecords.TryRemove(dataset, out _);
