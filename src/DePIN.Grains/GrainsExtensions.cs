@@ -1,4 +1,5 @@
 using DePIN.Abstractions;
+using DePIN.Grains.Datasets;
 using DePIN.Grains.Diagnostics;
 using DePIN.Grains.Jobs;
 using DePIN.Grains.Nodes;
@@ -35,6 +36,10 @@ public static class GrainsExtensions
             .Bind(configuration.GetSection(JobOptions.Section))
             .Validate(o => o.MaxFailures >= 1 && o.StopGrace > TimeSpan.Zero && o.StartTimeout > TimeSpan.Zero && o.WatchdogPeriod > TimeSpan.Zero,
                 "Jobs: MaxFailures must be at least 1, and StopGrace, StartTimeout and WatchdogPeriod positive.")
+            .ValidateOnStart();
+        services.AddOptions<DatasetOptions>()
+            .Bind(configuration.GetSection(DatasetOptions.Section))
+            .Validate(o => o.QualityCheckInterval >= TimeSpan.Zero, "Datasets: QualityCheckInterval must not be negative.")
             .ValidateOnStart();
         services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
 

@@ -22,6 +22,8 @@ public sealed class SiloOnPostgres(PostgresServer postgres) : IAsyncLifetime
         ["Api:OperatorKeySha256"] = DePIN.Testing.Http.OperatorKeySha256,
         ["Scheduler:PassInterval"] = "00:00:00.2",
         ["Scheduler:DirectoryRefresh"] = "00:00:00.2",
+        // Every reading is quality-checked, so a test's few readings a second count.
+        ["Datasets:QualityCheckInterval"] = "00:00:00",
     };
 
     public async ValueTask InitializeAsync()

@@ -112,16 +112,22 @@ public static class DatasetScenario
         ],
         new ContributorPolicy(ContributorPolicyKind.AnyRegistered));
 
+    /// <summary>
+    /// A station's reading of the weather at minute <paramref name="sequence"/>: one shared truth, as co-located
+    /// stations see it, plus a little sensor noise of the station's own, so honest stations agree with each other.
+    /// </summary>
     private static Contribution Reading(string nodeId, long sequence)
     {
-        var day = new DateTimeOffset(2012, 1, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(sequence);
-        return new Contribution(Dataset, nodeId, "weather-station", day, 47.61, -122.33, "bench",
+        var minute = new DateTimeOffset(2012, 1, 1, 0, 0, 0, TimeSpan.Zero).AddMinutes(sequence);
+        var phase = sequence / 600.0;
+        var noise = ((unchecked((ulong)sequence * 2654435761UL) >> 8 & 0xff) / 255.0) - 0.5; // ±0.5, fixed per record
+        return new Contribution(Dataset, nodeId, "weather-station", minute, 47.61, -122.33, "bench",
             new Dictionary<string, FieldValue>
             {
-                ["temp_max"] = FieldValue.Of(10 + (sequence % 150) / 10.0),
-                ["temp_min"] = FieldValue.Of(2 + (sequence % 70) / 10.0),
-                ["precipitation"] = FieldValue.Of((sequence % 40) / 4.0),
-                ["wind"] = FieldValue.Of((sequence % 90) / 10.0),
+                ["temp_max"] = FieldValue.Of(Math.Round(15 + (5 * Math.Sin(phase)) + noise, 2)),
+                ["temp_min"] = FieldValue.Of(Math.Round(6 + (3 * Math.Sin(phase)) + noise, 2)),
+                ["precipitation"] = FieldValue.Of(Math.Round(2 + Math.Cos(phase) + (noise / 2), 2)),
+                ["wind"] = FieldValue.Of(Math.Round(4 + Math.Sin(phase / 3) + (noise / 2), 2)),
                 ["weather"] = FieldValue.Of("rain"),
             });
     }

@@ -12,6 +12,8 @@ namespace DePIN.Core.Datasets;
 /// <param name="ReleaseAbove">…until it climbs back above this (hysteresis, so it does not flap).</param>
 /// <param name="MinEvidence">Weighted checks a contributor needs before its score can quarantine it.</param>
 /// <param name="PerCell">Recent observations kept per grid cell (about 0.5° square).</param>
+/// <param name="MaxPeers">Most peers a reading is compared with: the latest readings first, which bounds the cost of a
+/// check however dense the network.</param>
 public sealed record QualityOptions(
     double RadiusKm = 50,
     TimeSpan Window = default,
@@ -21,7 +23,8 @@ public sealed record QualityOptions(
     double QuarantineBelow = 0.5,
     double ReleaseAbove = 0.7,
     double MinEvidence = 10,
-    int PerCell = 256)
+    int PerCell = 256,
+    int MaxPeers = 32)
 {
     public static QualityOptions Default { get; } = new(Window: TimeSpan.FromHours(1));
 }
@@ -48,7 +51,7 @@ public sealed class QualityScorer(QualityOptions? options = null)
     private const double CellDegrees = 0.5;
     private const double KmPerDegree = 111.2;
     private readonly QualityOptions _options = options ?? QualityOptions.Default;
-    private readonly Dictionary<(int, int), Queue<Observation>> _cells = [];
+    private readonly Dictionary<(int, int), Ring> _cells = [];
     private readonly Dictionary<string, Standing> _contributors = new(StringComparer.Ordinal);
 
     /// <summary>The contributor's score (0.5 before any check).</summary>
@@ -135,8 +138,13 @@ public sealed class QualityScorer(QualityOptions? options = null)
                     continue;
                 }
 
-                foreach (var o in cell)
+                foreach (var o in cell.NewestFirst())
                 {
+                    if (latest.Count >= _options.MaxPeers)
+                    {
+                        break;
+                    }
+
                     if (o.Contributor != contributor && (o.At - at).Duration() <= _options.Window
                         && Geo.DistanceKm(latitude, longitude, o.Latitude, o.Longitude) <= _options.RadiusKm
                         && (!latest.TryGetValue(o.Contributor, out var seen) || (o.At - at).Duration() < (seen.At - at).Duration()))
@@ -155,14 +163,10 @@ public sealed class QualityScorer(QualityOptions? options = null)
         var key = Cell(observation.Latitude, observation.Longitude);
         if (!_cells.TryGetValue(key, out var cell))
         {
-            _cells[key] = cell = new Queue<Observation>();
+            _cells[key] = cell = new Ring(_options.PerCell);
         }
 
-        cell.Enqueue(observation);
-        while (cell.Count > _options.PerCell)
-        {
-            cell.Dequeue();
-        }
+        cell.Add(observation);
     }
 
     private static (int Row, int Column) Cell(double latitude, double longitude) =>
@@ -182,6 +186,29 @@ public sealed class QualityScorer(QualityOptions? options = null)
     }
 
     private sealed record Observation(string Contributor, DateTimeOffset At, double Latitude, double Longitude, IReadOnlyDictionary<string, double> Values);
+
+    /// <summary>The latest observations of one cell, overwriting the oldest.</summary>
+    private sealed class Ring(int capacity)
+    {
+        private readonly Observation[] _items = new Observation[capacity];
+        private int _next;
+        private int _count;
+
+        public void Add(Observation observation)
+        {
+            _items[_next] = observation;
+            _next = (_next + 1) % _items.Length;
+            _count = Math.Min(_count + 1, _items.Length);
+        }
+
+        public IEnumerable<Observation> NewestFirst()
+        {
+            for (var i = 1; i <= _count; i++)
+            {
+                yield return _items[(_next - i + _items.Length) % _items.Length];
+            }
+        }
+    }
 
     private sealed class Standing
     {

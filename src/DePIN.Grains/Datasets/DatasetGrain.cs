@@ -7,6 +7,7 @@ using DePIN.Core.Datasets;
 using DePIN.Core.Identity;
 using DePIN.Grains.Diagnostics;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans.Concurrency;
 
@@ -44,6 +45,7 @@ public sealed partial class DatasetGrain(
     [PersistentState("dataset", StorageNames.Datasets)] IPersistentState<DatasetState> state,
     PlatformClock clock,
     DePINMetrics metrics,
+    IOptions<DatasetOptions> options,
     ILogger<DatasetGrain> logger,
     DatasetLog? log = null,
     PlatformSigner? signer = null)
@@ -70,6 +72,7 @@ public sealed partial class DatasetGrain(
     private readonly Dictionary<string, (NodeDetails? Node, DateTimeOffset At)> _contributors = new(StringComparer.Ordinal);
     private CompactFrontier _frontier = new();
     private readonly QualityScorer _quality = new();
+    private readonly Dictionary<string, DateTimeOffset> _checkedAt = new(StringComparer.Ordinal);
     private Dictionary<string, double> _floors = [];
     private DatasetSchema? _schema;
     private bool _appending;
@@ -452,9 +455,17 @@ public sealed partial class DatasetGrain(
             Remember(hex, index);
         }
 
-        // Durable records feed the quality check: each against the nearby contributors' latest readings.
+        // Durable records feed the quality check against the nearby contributors' latest readings, each contributor's
+        // at most once per QualityCheckInterval.
+        var interval = options.Value.QualityCheckInterval;
         foreach (var row in rows)
         {
+            if (interval > TimeSpan.Zero && _checkedAt.TryGetValue(row.Record.NodeId, out var last) && now - last < interval)
+            {
+                continue;
+            }
+
+            _checkedAt[row.Record.NodeId] = now;
             var numbers = row.Record.Values.Where(v => !v.Value.IsText).ToDictionary(v => v.Key, v => v.Value.Number, StringComparer.Ordinal);
             _quality.Observe(row.Record.NodeId, row.Record.SampledAt, row.Record.Latitude, row.Record.Longitude, numbers, _floors);
         }
