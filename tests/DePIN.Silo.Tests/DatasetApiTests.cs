@@ -95,6 +95,25 @@ public sealed class DatasetApiTests(SiloOnPostgres cluster) : IClassFixture<Silo
     }
 
     [Fact]
+    public async Task The_same_reading_again_with_other_values_is_a_near_duplicate_and_is_refused()
+    {
+        var (name, _) = await NewDataset();
+        using var station = await Registered();
+        using var first = await Contribute(name, Contributions.Sign(Reading(name, station, Day, 12), station.Signer));
+        using var altered = await Contribute(name, Contributions.Sign(Reading(name, station, Day, 12.5), station.Signer));
+        using var retry = await Contribute(name, Contributions.Sign(Reading(name, station, Day, 12), station.Signer));
+        using var next = await Contribute(name, Contributions.Sign(Reading(name, station, Day.AddDays(1), 12.5), station.Signer));
+        var info = await Http.GetFromJsonAsync<DatasetInfo>($"/v1/datasets/{name}", ApiJson.Options);
+
+        Assert.Equal(HttpStatusCode.Created, first.StatusCode);
+        Assert.Equal((HttpStatusCode.Conflict, "urn:depin:problem:near-duplicate"), (altered.StatusCode, await DePIN.Testing.Http.ProblemType(altered)));
+        Assert.Contains("leaf 0", await altered.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, next.StatusCode);
+        Assert.Equal(2, info!.TreeHead.Size);
+    }
+
+    [Fact]
     public async Task Creating_is_idempotent_a_different_definition_conflicts_and_a_tenant_creates_only_its_own()
     {
         var key = await _api.NewTenant();

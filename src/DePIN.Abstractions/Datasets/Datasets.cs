@@ -170,6 +170,7 @@ public static class ContributionReasons
     public const string UnknownContributor = "unknown_contributor";
     public const string Unauthorised = "unauthorised";
     public const string Quarantined = "quarantined";
+    public const string NearDuplicate = "near_duplicate";
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using DePIN.Abstractions;
 using DePIN.Abstractions.Datasets;
@@ -69,6 +70,8 @@ public sealed partial class DatasetGrain(
     private readonly List<Pending> _pending = [];
     private readonly Dictionary<string, long> _recent = new(StringComparer.Ordinal);
     private readonly Queue<string> _recentOrder = new();
+    private readonly Dictionary<string, long> _recentSamples = new(StringComparer.Ordinal);
+    private readonly Queue<string> _sampleOrder = new();
     private readonly Dictionary<string, (NodeDetails? Node, DateTimeOffset At)> _contributors = new(StringComparer.Ordinal);
     private CompactFrontier _frontier = new();
     private readonly QualityScorer _quality = new();
@@ -172,9 +175,17 @@ public sealed partial class DatasetGrain(
             _ = AppendAll();
         }
 
-        var receipt = await pending.Done.Task;
-        metrics.ContributionAccepted(receipt.Duplicate);
-        return new ContributionResult(receipt, null);
+        var result = await pending.Done.Task;
+        if (result.Receipt is { } receipt)
+        {
+            metrics.ContributionAccepted(receipt.Duplicate);
+        }
+        else
+        {
+            metrics.ContributionRejected(result.Rejection!.Reason);
+        }
+
+        return result;
     }
 
     public async Task<MerkleProofView?> ProveInclusion(long leafIndex, long treeSize)
@@ -279,7 +290,9 @@ public sealed partial class DatasetGrain(
             && NodeIdentity.TryImportPublicKey(contribution.PublicKey) is { } key
             && NodeIdentity.Verify(key, contribution.Record, contribution.Signature)
                 ? (Content: Contribution.ContentHash(contribution.Record),
-                   Leaf: MerkleHash.Leaf(Contribution.LeafEntry(contribution.Record, contribution.PublicKey, contribution.Signature)))
+                   Leaf: MerkleHash.Leaf(Contribution.LeafEntry(contribution.Record, contribution.PublicKey, contribution.Signature)),
+                   Hex: Convert.ToHexStringLower(Contribution.ContentHash(contribution.Record)),
+                   Sample: SampleKeyOf(record))
                 : default);
         if (hashes.Content is null)
         {
@@ -305,7 +318,7 @@ public sealed partial class DatasetGrain(
             return (null, refused);
         }
 
-        return (new Pending(record, contribution, hashes.Content, Convert.ToHexStringLower(hashes.Content), hashes.Leaf, contributor!.Capabilities.Region), null);
+        return (new Pending(record, contribution, hashes.Content, hashes.Hex, hashes.Leaf, contributor!.Capabilities.Region, hashes.Sample), null);
     }
 
     /// <summary>The contributing node, or why it may not contribute.</summary>
@@ -387,6 +400,26 @@ public sealed partial class DatasetGrain(
             }
         }
 
+        // A near-duplicate is the same node's same sensor at the same sample time again, with other values: refused,
+        // naming the reading that stands. Checked against the recent readings and the rest of the group.
+        var nearDuplicates = new Dictionary<string, ContributionRejection>(StringComparer.Ordinal);
+        var samples = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var p in first.Values.Where(p => !existing.ContainsKey(p.ContentHex)).ToList())
+        {
+            var standing = _recentSamples.TryGetValue(p.SampleKey, out var leaf) ? $"leaf {leaf}"
+                : samples.TryGetValue(p.SampleKey, out var other) ? $"record {other}, accepted with it" : null;
+            if (standing is not null)
+            {
+                nearDuplicates[p.ContentHex] = new ContributionRejection(ContributionReasons.NearDuplicate,
+                    $"Node {p.Record.NodeId} already reported sensor '{p.Record.Sensor}' at {p.Record.SampledAt:O} with other values ({standing}).");
+                first.Remove(p.ContentHex);
+            }
+            else
+            {
+                samples[p.SampleKey] = p.ContentHex;
+            }
+        }
+
         SignedTreeHead head;
         Dictionary<string, long> indexes;
         try
@@ -408,11 +441,17 @@ public sealed partial class DatasetGrain(
 
         foreach (var p in group)
         {
+            if (nearDuplicates.TryGetValue(p.ContentHex, out var refused))
+            {
+                p.Done.TrySetResult(new ContributionResult(null, refused));
+                continue;
+            }
+
             var duplicate = !ReferenceEquals(first[p.ContentHex], p) || existing.ContainsKey(p.ContentHex);
             var receipt = existing.TryGetValue(p.ContentHex, out var old)
                 ? new ContributionReceipt(p.ContentHex, old, earlier[old], true)
                 : new ContributionReceipt(p.ContentHex, indexes[p.ContentHex], head, duplicate);
-            p.Done.TrySetResult(receipt);
+            p.Done.TrySetResult(new ContributionResult(receipt, null));
         }
     }
 
@@ -455,6 +494,11 @@ public sealed partial class DatasetGrain(
             Remember(hex, index);
         }
 
+        foreach (var row in rows)
+        {
+            RememberSample(SampleKeyOf(row.Record), row.LeafIndex);
+        }
+
         // Durable records feed the quality check against the nearby contributors' latest readings, each contributor's
         // at most once per QualityCheckInterval.
         var interval = options.Value.QualityCheckInterval;
@@ -484,6 +528,20 @@ public sealed partial class DatasetGrain(
         if (_recentOrder.Count > RecentCapacity)
         {
             _recent.Remove(_recentOrder.Dequeue());
+        }
+    }
+
+    /// <summary>What makes two readings the same reading: node, sensor and sample time.</summary>
+    private static string SampleKeyOf(Contribution record) =>
+        string.Create(CultureInfo.InvariantCulture, $"{record.NodeId}|{record.Sensor}|{record.SampledAt.ToUnixTimeMilliseconds()}");
+
+    private void RememberSample(string sampleKey, long index)
+    {
+        _recentSamples[sampleKey] = index;
+        _sampleOrder.Enqueue(sampleKey);
+        if (_sampleOrder.Count > RecentCapacity)
+        {
+            _recentSamples.Remove(_sampleOrder.Dequeue());
         }
     }
 
@@ -557,9 +615,10 @@ public sealed partial class DatasetGrain(
     private static bool Same(DatasetDefinition a, DatasetDefinition b) =>
         JsonSerializer.Serialize(a) == JsonSerializer.Serialize(b);
 
-    private sealed record Pending(Contribution Record, SignedContribution Contribution, byte[] ContentHash, string ContentHex, byte[] LeafHash, string Region)
+    private sealed record Pending(Contribution Record, SignedContribution Contribution, byte[] ContentHash, string ContentHex, byte[] LeafHash, string Region, string SampleKey)
     {
-        public TaskCompletionSource<ContributionReceipt> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<ContributionResult> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
     }
 
     [LoggerMessage(LogLevel.Information, "Dataset {Dataset}: replayed {Count} leaves from the records table; the log has {Size}.")]

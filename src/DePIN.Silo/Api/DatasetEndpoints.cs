@@ -182,6 +182,7 @@ public static class DatasetEndpoints
             ContributionReasons.UnknownDataset => Problems.UnknownDataset(name),
             ContributionReasons.BadSignature => Problems.BadSignature(rejection.Detail),
             ContributionReasons.UnknownContributor or ContributionReasons.Unauthorised or ContributionReasons.Quarantined => Problems.NotAContributor(rejection.Reason, rejection.Detail),
+            ContributionReasons.NearDuplicate => Problems.NearDuplicate(rejection.Detail),
             ContributionReasons.Schema => Problems.Malformed("record", rejection.Fields!.ToDictionary(f => $"record.values.{f.Key}", f => f.Value)),
             _ => Problems.Malformed("contribution", new Dictionary<string, string[]> { ["record"] = [rejection.Detail] }),
         };

@@ -70,6 +70,9 @@ public static partial class Problems
     public static IResult UnknownDataset(string name) =>
         Problem(StatusCodes.Status404NotFound, "unknown-dataset", "No such dataset.", $"There is no dataset '{name}'.");
 
+    public static IResult NearDuplicate(string detail) =>
+        Problem(StatusCodes.Status409Conflict, "near-duplicate", "The reading was already reported.", detail);
+
     public static IResult UnknownSnapshot(string dataset, long size) =>
         Problem(StatusCodes.Status404NotFound, "unknown-snapshot", "No such snapshot.", $"Dataset '{dataset}' has no snapshot at size {size}.");
 
