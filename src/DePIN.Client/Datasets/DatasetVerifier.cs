@@ -111,7 +111,7 @@ public static class DatasetVerifier
         var hashes = new byte[proof.Hashes.Count][];
         for (var i = 0; i < hashes.Length; i++)
         {
-            if (!TryHex(proof.Hashes[i], out hashes[i]) || hashes[i].Length != MerkleHash.Size)
+            if (!TryHex(proof.Hashes[i], out hashes[i]))
             {
                 return null;
             }

@@ -60,10 +60,16 @@ public sealed class QualityScorer(QualityOptions? options = null)
     public bool IsQuarantined(string contributor) => _contributors.TryGetValue(contributor, out var s) && s.Quarantined;
 
     /// <summary>Contributors in quarantine now.</summary>
-    public int QuarantinedCount => _contributors.Values.Count(s => s.Quarantined);
+    public int QuarantinedCount { get; private set; }
 
     /// <summary>An operator's override: out of quarantine, with its evidence reset to a newcomer's.</summary>
-    public void Release(string contributor) => _contributors.Remove(contributor);
+    public void Release(string contributor)
+    {
+        if (_contributors.Remove(contributor, out var standing) && standing.Quarantined)
+        {
+            QuarantinedCount--;
+        }
+    }
 
     /// <summary>
     /// Checks an observation against its peers, updates its contributor's score and remembers it for later checks.
@@ -114,6 +120,7 @@ public sealed class QualityScorer(QualityOptions? options = null)
             }
 
             changed = before != standing.Quarantined;
+            QuarantinedCount += changed ? (standing.Quarantined ? 1 : -1) : 0;
             _contributors[contributor] = standing;
         }
 

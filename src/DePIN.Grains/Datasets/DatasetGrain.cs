@@ -68,10 +68,8 @@ public sealed partial class DatasetGrain(
 
     private readonly GroupCommit _save = new(state.WriteStateAsync);
     private readonly List<Pending> _pending = [];
-    private readonly Dictionary<string, long> _recent = new(StringComparer.Ordinal);
-    private readonly Queue<string> _recentOrder = new();
-    private readonly Dictionary<string, long> _recentSamples = new(StringComparer.Ordinal);
-    private readonly Queue<string> _sampleOrder = new();
+    private readonly RecentLeaves _recent = new(RecentCapacity);
+    private readonly RecentLeaves _recentSamples = new(RecentCapacity);
     private readonly Dictionary<string, (NodeDetails? Node, DateTimeOffset At)> _contributors = new(StringComparer.Ordinal);
     private CompactFrontier _frontier = new();
     private readonly QualityScorer _quality = new();
@@ -118,8 +116,7 @@ public sealed partial class DatasetGrain(
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
-        metrics.ForgetDatasetRecords(Name);
-        metrics.ReportQuarantined(Name, 0);
+        metrics.ForgetDataset(Name);
         return _save.Pending;
     }
 
@@ -285,15 +282,21 @@ public sealed partial class DatasetGrain(
         // Signatures are checked and hashes computed on the thread pool, so a busy dataset uses every core while it
         // appends; the append itself only folds leaf hashes into the frontier.
         var hashes = await Task.Run(() =>
-            contribution.PublicKey.Length == NodeIdentity.PublicKeyLength
-            && NodeIdentity.DeriveNodeId(contribution.PublicKey) == record.NodeId
-            && NodeIdentity.TryImportPublicKey(contribution.PublicKey) is { } key
-            && NodeIdentity.Verify(key, contribution.Record, contribution.Signature)
-                ? (Content: Contribution.ContentHash(contribution.Record),
-                   Leaf: MerkleHash.Leaf(Contribution.LeafEntry(contribution.Record, contribution.PublicKey, contribution.Signature)),
-                   Hex: Convert.ToHexStringLower(Contribution.ContentHash(contribution.Record)),
-                   Sample: SampleKeyOf(record))
-                : default);
+        {
+            if (contribution.PublicKey.Length != NodeIdentity.PublicKeyLength
+                || NodeIdentity.DeriveNodeId(contribution.PublicKey) != record.NodeId
+                || NodeIdentity.TryImportPublicKey(contribution.PublicKey) is not { } key
+                || !NodeIdentity.Verify(key, contribution.Record, contribution.Signature))
+            {
+                return default;
+            }
+
+            var content = Contribution.ContentHash(contribution.Record);
+            return (Content: content,
+                Leaf: MerkleHash.Leaf(Contribution.LeafEntry(contribution.Record, contribution.PublicKey, contribution.Signature)),
+                Hex: Convert.ToHexStringLower(content),
+                Sample: SampleKeyOf(record));
+        });
         if (hashes.Content is null)
         {
             return (null, new ContributionRejection(ContributionReasons.BadSignature,
@@ -460,6 +463,7 @@ public sealed partial class DatasetGrain(
     {
         var frontier = _frontier.Clone();
         var rows = new List<LeafRow>();
+        var added = new List<Pending>();
         var strata = new List<(MerkleNode, byte[])>();
         var now = clock.UtcNow;
         var indexes = new Dictionary<string, long>(StringComparer.Ordinal);
@@ -467,6 +471,7 @@ public sealed partial class DatasetGrain(
         {
             var c = p.Contribution;
             indexes[p.ContentHex] = frontier.Size;
+            added.Add(p);
             rows.Add(new LeafRow(frontier.Size, p.ContentHash, p.LeafHash, p.Record, p.Region, c.Record, c.PublicKey, c.Signature, now));
             frontier.Append(p.LeafHash, (node, hash) =>
             {
@@ -489,14 +494,10 @@ public sealed partial class DatasetGrain(
         state.State.Size = frontier.Size;
         state.State.Frontier = [.. frontier.Hashes];
         state.State.Head = head;
-        foreach (var (hex, index) in indexes)
+        foreach (var p in added)
         {
-            Remember(hex, index);
-        }
-
-        foreach (var row in rows)
-        {
-            RememberSample(SampleKeyOf(row.Record), row.LeafIndex);
+            _recent.Add(p.ContentHex, indexes[p.ContentHex]);
+            _recentSamples.Add(p.SampleKey, indexes[p.ContentHex]);
         }
 
         // Durable records feed the quality check against the nearby contributors' latest readings, each contributor's
@@ -521,29 +522,9 @@ public sealed partial class DatasetGrain(
         return (head, indexes);
     }
 
-    private void Remember(string contentHex, long index)
-    {
-        _recent[contentHex] = index;
-        _recentOrder.Enqueue(contentHex);
-        if (_recentOrder.Count > RecentCapacity)
-        {
-            _recent.Remove(_recentOrder.Dequeue());
-        }
-    }
-
     /// <summary>What makes two readings the same reading: node, sensor and sample time.</summary>
     private static string SampleKeyOf(Contribution record) =>
         string.Create(CultureInfo.InvariantCulture, $"{record.NodeId}|{record.Sensor}|{record.SampledAt.ToUnixTimeMilliseconds()}");
-
-    private void RememberSample(string sampleKey, long index)
-    {
-        _recentSamples[sampleKey] = index;
-        _sampleOrder.Enqueue(sampleKey);
-        if (_sampleOrder.Count > RecentCapacity)
-        {
-            _recentSamples.Remove(_sampleOrder.Dequeue());
-        }
-    }
 
     private async Task SaveQuietly()
     {
@@ -614,6 +595,25 @@ public sealed partial class DatasetGrain(
 
     private static bool Same(DatasetDefinition a, DatasetDefinition b) =>
         JsonSerializer.Serialize(a) == JsonSerializer.Serialize(b);
+
+    /// <summary>Leaf indexes by key for the latest <c>capacity</c> appends: what a retry or a repeated reading is checked against.</summary>
+    private sealed class RecentLeaves(int capacity)
+    {
+        private readonly Dictionary<string, long> _leaves = new(StringComparer.Ordinal);
+        private readonly Queue<string> _order = new();
+
+        public bool TryGetValue(string key, out long leaf) => _leaves.TryGetValue(key, out leaf);
+
+        public void Add(string key, long leaf)
+        {
+            _leaves[key] = leaf;
+            _order.Enqueue(key);
+            if (_order.Count > capacity)
+            {
+                _leaves.Remove(_order.Dequeue());
+            }
+        }
+    }
 
     private sealed record Pending(Contribution Record, SignedContribution Contribution, byte[] ContentHash, string ContentHex, byte[] LeafHash, string Region, string SampleKey)
     {

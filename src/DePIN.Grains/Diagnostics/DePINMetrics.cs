@@ -94,8 +94,12 @@ public sealed class DePINMetrics
     /// <summary>A dataset hosted here reports how many of its contributors are quarantined.</summary>
     public void ReportQuarantined(string dataset, int count) => _quarantined[dataset] = count;
 
-    /// <summary>A dataset left this silo.</summary>
-    public void ForgetDatasetRecords(string dataset) => _datasetRecords.TryRemove(dataset, out _);
+    /// <summary>A dataset left this silo: it no longer counts in either gauge.</summary>
+    public void ForgetDataset(string dataset)
+    {
+        _datasetRecords.TryRemove(dataset, out _);
+        _quarantined.TryRemove(dataset, out _);
+    }
 
     /// <summary>A directory shard hosted here reports its counts per status (indexed by <see cref="NodeStatus"/>).</summary>
     public void ReportNodeCounts(string shard, long[] countsByStatus) => _nodes.Report(shard, countsByStatus);
