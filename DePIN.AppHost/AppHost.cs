@@ -25,9 +25,27 @@ var silo = builder.AddProject<Projects.DePIN_Silo>("silo")
     .WithReplicas(2)
     .WithHttpHealthCheck("/health");
 
+// The shipped weather archive becomes a dataset: the operator creates it (once; the same definition again changes
+// nothing), then the fleet's weather stations sign and contribute their cities' readings to it.
+var weatherFolder = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "data", "weather"));
+var weatherDataset = builder.AddProject<Projects.DePIN_Cli>("weather-dataset")
+    .WithArgs(context =>
+    {
+        context.Args.Add("dataset");
+        context.Args.Add("create");
+        context.Args.Add("weather");
+        context.Args.Add("--api");
+        context.Args.Add(silo.GetEndpoint("http"));
+        context.Args.Add("--definition");
+        context.Args.Add(Path.Combine(weatherFolder, "dataset.json"));
+    })
+    .WithEnvironment("DEPIN_API_KEY", operatorKey)
+    .WaitFor(silo);
+
 var fleetSize = builder.Configuration.GetValue("Fleet:Nodes", 20);
 var fleetKeys = builder.Configuration["Fleet:KeyDirectory"]
                 ?? Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", ".data", "fleet-keys"));
+var weatherRate = builder.Configuration.GetValue("Fleet:WeatherRate", 20.0);
 builder.AddProject<Projects.DePIN_NodeAgent>("fleet")
     .WithArgs(context =>
     {
@@ -37,8 +55,13 @@ builder.AddProject<Projects.DePIN_NodeAgent>("fleet")
         context.Args.Add(fleetSize.ToString(System.Globalization.CultureInfo.InvariantCulture));
         context.Args.Add("--key-dir");
         context.Args.Add(fleetKeys);
+        context.Args.Add("--weather");
+        context.Args.Add(Path.Combine(weatherFolder, "weather.csv"));
+        context.Args.Add("--weather-rate");
+        context.Args.Add(weatherRate.ToString(System.Globalization.CultureInfo.InvariantCulture));
     })
     .WaitFor(silo)
+    .WaitForCompletion(weatherDataset)
     .WithHttpHealthCheck("/health");
 
 builder.Build().Run();

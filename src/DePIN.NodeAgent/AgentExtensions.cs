@@ -13,6 +13,8 @@ public static class AgentExtensions
             .ValidateDataAnnotations()
             .Validate(o => o.Api is null || (o.Api.IsAbsoluteUri && o.Api.Scheme is "http" or "https"),
                 "--api must be an absolute http or https URL")
+            .Validate(o => o.Weather is null || o.Simulate > 0, "--weather adds weather stations to a simulated fleet: give --simulate too")
+            .Validate(o => o.Weather is null || File.Exists(o.Weather), "--weather names a file that does not exist")
             .ValidateOnStart();
         // The agent keeps its own retries and backoff, and its work poll waits for up to WorkRunner.PollWait: the
         // service defaults' standard resilience (10 s attempts, retries, a circuit breaker) would cut long polls off

@@ -21,6 +21,9 @@ public sealed class AgentOptions
         ["--bandwidth-mbps"] = "Agent:BandwidthMbps",
         ["--seed"] = "Agent:Seed",
         ["--max-parallel-work"] = "Agent:MaxParallelWork",
+        ["--weather"] = "Agent:Weather",
+        ["--weather-dataset"] = "Agent:WeatherDataset",
+        ["--weather-rate"] = "Agent:WeatherRate",
     };
 
     /// <summary>Base URL of the DePIN HTTP API, e.g. http://localhost:5080.</summary>
@@ -62,6 +65,20 @@ public sealed class AgentOptions
     /// </summary>
     [Range(1, 1024)]
     public int MaxParallelWork { get; set; } = Environment.ProcessorCount;
+
+    /// <summary>
+    /// A daily weather archive (the shape of <c>data/weather/weather.csv</c>). With it, the simulated fleet gains one
+    /// weather-station node per place in it, each contributing its place's readings to <see cref="WeatherDataset"/>.
+    /// </summary>
+    public string? Weather { get; set; }
+
+    /// <summary>The dataset the weather stations contribute to.</summary>
+    [RegularExpression("^[a-z0-9][a-z0-9._-]{0,63}$", ErrorMessage = "--weather-dataset must be a dataset name: lower-case letters, digits, '.', '_' and '-'")]
+    public string WeatherDataset { get; set; } = "weather";
+
+    /// <summary>Readings each weather station contributes per second, at most.</summary>
+    [Range(0.01, 100_000)]
+    public double WeatherRate { get; set; } = 20;
 
     /// <summary>Seed of the simulated fleet's telemetry.</summary>
     public int Seed { get; set; } = 42;

@@ -2,6 +2,7 @@ using DePIN.NodeAgent.Identity;
 using DePIN.NodeAgent.Platform;
 using DePIN.NodeAgent.Sampling;
 using DePIN.NodeAgent.Simulation;
+using DePIN.NodeAgent.Weather;
 using Microsoft.Extensions.Options;
 
 namespace DePIN.NodeAgent;
@@ -16,23 +17,46 @@ public sealed partial class AgentService(
         var o = options.Value;
         var time = TimeProvider.System;
         using var cores = new SemaphoreSlim(o.MaxParallelWork);
-        List<NodeRunner> runners;
+        List<(NodeRunner Runner, Func<CancellationToken, Task>? Duty)> nodes;
         if (o.Simulate > 0)
         {
-            runners = [.. Enumerable.Range(0, o.Simulate).Select(i => new NodeRunner(
-                KeyStore.LoadOrCreate(Path.Combine(o.KeyDirectory, $"node-{i:D5}.key"), logger),
-                new SimulatedHost(i, o.Seed), api, time, o.Interval, cores, metrics, logger))];
+            nodes = [.. Enumerable.Range(0, o.Simulate).Select(i => (Runner(Path.Combine(o.KeyDirectory, $"node-{i:D5}.key"), new SimulatedHost(i, o.Seed)),
+                (Func<CancellationToken, Task>?)null))];
             LogFleet(o.Simulate, o.Api!, o.KeyDirectory);
+            if (o.Weather is { } archive)
+            {
+                nodes.AddRange(WeatherStations(archive));
+            }
         }
         else
         {
-            runners = [new NodeRunner(KeyStore.LoadOrCreate(o.KeyFile, logger), new HostSampler(o), api, time, o.Interval, cores, metrics, logger)];
-            LogRealNode(runners[0].NodeId, o.Api!);
+            nodes = [(Runner(o.KeyFile, new HostSampler(o)), null)];
+            LogRealNode(nodes[0].Runner.NodeId, o.Api!);
         }
 
         // Spread the fleet over the interval rather than posting in lockstep.
-        await Task.WhenAll(runners.Select((runner, i) => runner.Run(o.Interval * i / runners.Count, stoppingToken)));
+        await Task.WhenAll(nodes.Select((node, i) => node.Runner.Run(o.Interval * i / nodes.Count, stoppingToken, node.Duty)));
+
+        NodeRunner Runner(string keyFile, ITelemetrySource source) =>
+            new(KeyStore.LoadOrCreate(keyFile, logger), source, api, time, o.Interval, cores, metrics, logger);
+
+        IEnumerable<(NodeRunner, Func<CancellationToken, Task>?)> WeatherStations(string archive)
+        {
+            var stations = WeatherArchive.Read(archive);
+            LogStations(stations.Count, stations.Sum(s => s.Readings.Count), archive, o.WeatherDataset);
+            foreach (var (station, i) in stations.Select((s, i) => (s, i)))
+            {
+                var signer = KeyStore.LoadOrCreate(Path.Combine(o.KeyDirectory, $"station-{station.Slug}.key"), logger);
+                var runner = new NodeRunner(signer, SimulatedHost.SensorGateway(i, station.Region, station.Latitude, station.Longitude, o.Seed),
+                    api, time, o.Interval, cores, metrics, logger);
+                var contributor = new StationContributor(station, signer, o.WeatherDataset, o.WeatherRate, api, time, metrics, logger);
+                yield return (runner, ct => contributor.Run(HostSampler.AgentVersion, ct));
+            }
+        }
     }
+
+    [LoggerMessage(LogLevel.Information, "Adding {Count} weather stations with {Readings} readings from {Archive}, for dataset {Dataset}")]
+    private partial void LogStations(int count, int readings, string archive, string dataset);
 
     [LoggerMessage(LogLevel.Information, "Simulating {Count} nodes against {Api}; keys in {KeyDirectory}")]
     private partial void LogFleet(int count, Uri api, string keyDirectory);

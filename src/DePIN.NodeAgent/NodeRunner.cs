@@ -28,7 +28,8 @@ public sealed partial class NodeRunner(
 
     public string NodeId => signer.NodeId;
 
-    public async Task Run(TimeSpan startDelay, CancellationToken cancellationToken)
+    /// <summary>Registers, then reports and works, and runs <paramref name="duty"/> (if any) alongside, until cancelled.</summary>
+    public async Task Run(TimeSpan startDelay, CancellationToken cancellationToken, Func<CancellationToken, Task>? duty = null)
     {
         if (startDelay > TimeSpan.Zero)
         {
@@ -36,7 +37,10 @@ public sealed partial class NodeRunner(
         }
 
         await RegisterUntilAccepted(cancellationToken);
-        await Task.WhenAll(Report(cancellationToken), new WorkRunner(signer, api, time, _lease, cores, logger).Run(cancellationToken));
+        await Task.WhenAll(
+            Report(cancellationToken),
+            new WorkRunner(signer, api, time, _lease, cores, logger).Run(cancellationToken),
+            duty?.Invoke(cancellationToken) ?? Task.CompletedTask);
     }
 
     private async Task Report(CancellationToken cancellationToken)
@@ -100,11 +104,21 @@ public sealed partial class NodeRunner(
 }
 
 /// <summary>The agent's instruments on the <c>DePIN</c> meter.</summary>
-public sealed class AgentMetrics(IMeterFactory meterFactory)
+public sealed class AgentMetrics
 {
-    private readonly Counter<long> _batches = meterFactory.Create(Microsoft.Extensions.Hosting.Extensions.DePINMeter)
-        .CreateCounter<long>("depin.agent.batches", description: "Telemetry batches the agent posted, by outcome.");
+    private readonly Counter<long> _batches;
+    private readonly Counter<long> _contributions;
+
+    public AgentMetrics(IMeterFactory meterFactory)
+    {
+        var meter = meterFactory.Create(Microsoft.Extensions.Hosting.Extensions.DePINMeter);
+        _batches = meter.CreateCounter<long>("depin.agent.batches", description: "Telemetry batches the agent posted, by outcome.");
+        _contributions = meter.CreateCounter<long>("depin.agent.contributions", description: "Dataset contributions the agent posted, by outcome.");
+    }
 
     public void Sent(Delivery delivery) =>
         _batches.Add(1, new KeyValuePair<string, object?>("result", delivery.ToString().ToLowerInvariant()));
+
+    public void Contributed(Contributed outcome) =>
+        _contributions.Add(1, new KeyValuePair<string, object?>("result", outcome.ToString().ToLowerInvariant()));
 }

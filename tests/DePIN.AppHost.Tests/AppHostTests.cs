@@ -15,7 +15,7 @@ public sealed class AppHostTests : IDisposable
     private readonly string _data = Path.Combine(Path.GetTempPath(), $"depin-apphost-{Guid.NewGuid():N}");
 
     [Fact]
-    public async Task The_resources_reach_Running_and_a_silos_metrics_show_the_fleet_online()
+    public async Task The_resources_reach_Running_the_fleet_shows_online_in_a_silos_metrics_and_the_weather_dataset_fills()
     {
         using var timeout = new CancellationTokenSource(StartTimeout);
         var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.DePIN_AppHost>(
@@ -24,6 +24,7 @@ public sealed class AppHostTests : IDisposable
             $"--Postgres:DataDirectory={Path.Combine(_data, "postgres")}",
             $"--Fleet:KeyDirectory={Path.Combine(_data, "fleet-keys")}",
             "--Fleet:Nodes=5",
+            "--Fleet:WeatherRate=1000",
         ], timeout.Token);
         await using var app = await appHost.BuildAsync(timeout.Token);
         await app.StartAsync(timeout.Token);
@@ -33,11 +34,20 @@ public sealed class AppHostTests : IDisposable
         await app.ResourceNotifications.WaitForResourceAsync("fleet", KnownResourceStates.Running, timeout.Token);
         await WaitForAllReplicas(app, "silo", 2, timeout.Token);
 
+        // The fleet is the 5 simulated nodes and a weather station for each city of the shipped archive.
+        const int fleet = 5 + 2;
         using var silo = app.CreateHttpClient("silo", "http");
         var online = await Wait.Until(
             () => silo.GetFromJsonAsync<JsonElement[]>("/v1/nodes?status=online", timeout.Token),
-            nodes => nodes?.Length == 5, "the 5 simulated nodes to be online", StartTimeout);
-        Assert.Equal(5, online!.Length);
+            nodes => nodes?.Length == fleet, "the 5 simulated nodes and 2 weather stations to be online", StartTimeout);
+        Assert.Equal(fleet, online!.Length);
+
+        // The operator's one-shot command created the weather dataset; the stations fill it with the archive.
+        await app.ResourceNotifications.WaitForResourceAsync("weather-dataset", KnownResourceStates.Finished, timeout.Token);
+        var weather = await Wait.Until(
+            () => silo.GetFromJsonAsync<JsonElement>("/v1/datasets/weather", timeout.Token),
+            d => d.GetProperty("treeHead").GetProperty("size").GetInt64() == 2922, "the weather dataset to hold the archive's 2,922 readings", StartTimeout);
+        Assert.Equal("depin", weather.GetProperty("definition").GetProperty("owner").GetString());
 
         // Every silo exports depin_nodes for the directory shards it hosts; summed over the replicas it counts the
         // fleet. Scrapes through the proxy reach either replica, told apart by the instance id in target_info.
@@ -51,7 +61,7 @@ public sealed class AppHostTests : IDisposable
             Assert.True(MetricsText.Has(metrics, "depin_nodes"), "a silo's /metrics lacks depin_nodes");
             onlineByReplica[ReplicaOf(metrics)] = MetricsText.Value(metrics, "depin_nodes", ("status", "online"));
             return onlineByReplica.Values.Sum();
-        }, total => total == 5, "depin_nodes{status=\"online\"}, summed over the silo replicas, to be 5", StartTimeout);
+        }, total => total == fleet, $"depin_nodes{{status=\"online\"}}, summed over the silo replicas, to be {fleet}", StartTimeout);
     }
 
     public void Dispose()

@@ -6,13 +6,13 @@ namespace DePIN.Testing;
 public static class AgentKeys
 {
     /// <summary>The nodes' signers; empty until the agent has written its keys. The caller disposes them.</summary>
-    public static List<NodeSigner> Signers(string directory) =>
-        Directory.Exists(directory) ? [.. Directory.GetFiles(directory, "*.key").Select(f => NodeSigner.Import(File.ReadAllBytes(f)))] : [];
+    public static List<NodeSigner> Signers(string directory, string pattern = "*.key") =>
+        Directory.Exists(directory) ? [.. Directory.GetFiles(directory, pattern).Select(f => NodeSigner.Import(File.ReadAllBytes(f)))] : [];
 
     /// <summary>The nodes' ids; empty until the agent has written its keys.</summary>
-    public static List<string> NodeIds(string directory)
+    public static List<string> NodeIds(string directory, string pattern = "*.key")
     {
-        var signers = Signers(directory);
+        var signers = Signers(directory, pattern);
         var ids = signers.Select(s => s.NodeId).ToList();
         signers.ForEach(s => s.Dispose());
         return ids;

@@ -15,9 +15,10 @@ public static class ProcessRunner
             : throw new InvalidOperationException($"{file} {string.Join(' ', list)} exited with {exitCode}:\n{output}{error}");
     }
 
-    /// <summary>Runs the command and returns its exit code, standard output and standard error.</summary>
+    /// <summary>Runs the command, with <paramref name="environment"/> added, and returns its exit code, standard output and standard error.</summary>
     public static async Task<(int ExitCode, string Output, string Error)> Capture(
-        string file, IEnumerable<string> arguments, TimeSpan? timeout = null, string? workingDirectory = null)
+        string file, IEnumerable<string> arguments, TimeSpan? timeout = null, string? workingDirectory = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo(file)
         {
@@ -29,6 +30,11 @@ public static class ProcessRunner
         foreach (var argument in arguments)
         {
             info.ArgumentList.Add(argument);
+        }
+
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
         }
 
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {file}.");

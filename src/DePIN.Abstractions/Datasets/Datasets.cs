@@ -60,7 +60,23 @@ public sealed record DatasetDefinition(
     [property: Id(1)] string Licence,
     [property: Id(2)] string Owner,
     [property: Id(3)] IReadOnlyList<DatasetField> Fields,
-    [property: Id(4)] ContributorPolicy Contributors);
+    [property: Id(4)] ContributorPolicy Contributors)
+{
+    /// <summary>The schema records are checked against.</summary>
+    public DePIN.Core.Datasets.DatasetSchema Schema() => Schema(Fields);
+
+    /// <summary>The schema of <paramref name="fields"/>.</summary>
+    public static DePIN.Core.Datasets.DatasetSchema Schema(IReadOnlyList<DatasetField> fields) =>
+        new([.. fields.Select(f => new DePIN.Core.Datasets.FieldSpec(
+            f.Name,
+            f.Type switch
+            {
+                DatasetFieldType.Integer => DePIN.Core.Datasets.FieldType.Integer,
+                DatasetFieldType.Text => DePIN.Core.Datasets.FieldType.Text,
+                _ => DePIN.Core.Datasets.FieldType.Number,
+            },
+            f.Unit, f.Min, f.Max, f.Required, f.Allowed))]);
+}
 
 /// <summary>
 /// A tree head the platform signed: the log had <see cref="Size"/> leaves with root <see cref="Root"/> at
@@ -177,7 +193,16 @@ public static class ContributionReasons
 /// A contribution over HTTP: the record (its values JSON numbers or strings), the contributing node's public key and
 /// its Ed25519 signature of the record's canonical bytes (base64), see <see cref="DePIN.Core.Datasets.Contribution"/>.
 /// </summary>
-public sealed record ContributionRequest(DePIN.Core.Datasets.Contribution Record, string PublicKey, string Signature);
+public sealed record ContributionRequest(DePIN.Core.Datasets.Contribution Record, string PublicKey, string Signature)
+{
+    /// <summary>A node's signed contribution of <paramref name="record"/>, ready to post.</summary>
+    public static ContributionRequest Sign(DePIN.Core.Datasets.Contribution record, DePIN.Core.Identity.NodeSigner signer)
+    {
+        ArgumentNullException.ThrowIfNull(record);
+        ArgumentNullException.ThrowIfNull(signer);
+        return new(record, Convert.ToBase64String(signer.PublicKey), Convert.ToBase64String(signer.Sign(record.ToCanonical())));
+    }
+}
 
 /// <summary>The platform's public keys: the one that signs tree heads.</summary>
 public sealed record PlatformKeys(string TreeHeadKeyId, string TreeHeadPublicKey);

@@ -8,12 +8,7 @@ namespace DePIN.Client.Datasets;
 public static class Contributions
 {
     /// <summary>A node's signed contribution of <paramref name="record"/>, ready to post.</summary>
-    public static ContributionRequest Sign(Contribution record, NodeSigner signer)
-    {
-        ArgumentNullException.ThrowIfNull(record);
-        ArgumentNullException.ThrowIfNull(signer);
-        return new ContributionRequest(record, Convert.ToBase64String(signer.PublicKey), Convert.ToBase64String(signer.Sign(record.ToCanonical())));
-    }
+    public static ContributionRequest Sign(Contribution record, NodeSigner signer) => ContributionRequest.Sign(record, signer);
 
     /// <summary>
     /// The canonical record and signature a request carries, or the errors by field: the sample time must be whole

@@ -87,7 +87,7 @@ public sealed partial class DatasetGrain(
             return;
         }
 
-        _schema = ToSchema(definition.Fields);
+        _schema = DatasetDefinition.Schema(definition.Fields);
         _floors = Floors(definition.Fields);
         _frontier = CompactFrontier.Restore(state.State.Size, state.State.Frontier)
             ?? throw new InvalidOperationException($"Dataset {Name}: the saved frontier does not fit size {state.State.Size}.");
@@ -143,7 +143,7 @@ public sealed partial class DatasetGrain(
         state.State.Definition = definition;
         state.State.CreatedAt = now;
         state.State.Head = await Sign(0, MerkleHash.Empty.ToArray(), now);
-        _schema = ToSchema(definition.Fields);
+        _schema = DatasetDefinition.Schema(definition.Fields);
         _floors = Floors(definition.Fields);
         await _save.Persist();
         metrics.ReportDatasetRecords(Name, 0);
@@ -557,7 +557,7 @@ public sealed partial class DatasetGrain(
     /// <summary>What is wrong with a definition; empty when it can be created.</summary>
     public static List<string> Problems(DatasetDefinition definition)
     {
-        var problems = ToSchema(definition.Fields ?? []).Problems().ToList();
+        var problems = DatasetDefinition.Schema(definition.Fields ?? []).Problems().ToList();
         if (string.IsNullOrWhiteSpace(definition.Licence))
         {
             problems.Add("licence is required.");
@@ -583,10 +583,6 @@ public sealed partial class DatasetGrain(
 
         return problems;
     }
-
-    private static DatasetSchema ToSchema(IReadOnlyList<DatasetField> fields) => new([.. fields.Select(f => new FieldSpec(
-        f.Name, f.Type switch { DatasetFieldType.Integer => FieldType.Integer, DatasetFieldType.Text => FieldType.Text, _ => FieldType.Number },
-        f.Unit, f.Min, f.Max, f.Required, f.Allowed))]);
 
     /// <summary>Each ranged number field's smallest spread for the quality check: 1 % of its valid range.</summary>
     private static Dictionary<string, double> Floors(IReadOnlyList<DatasetField> fields) =>

@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using DePIN.Abstractions.Datasets;
 using DePIN.Abstractions.Http;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
@@ -18,6 +19,25 @@ public enum Delivery
     UnknownNode,
 
     /// <summary>Refused for good (bad signature, malformed, too large): retrying the same body will not help.</summary>
+    Refused,
+
+    /// <summary>Not delivered (network, 5xx): try again later.</summary>
+    Failed,
+}
+
+/// <summary>What the platform said to a contribution.</summary>
+public enum Contributed
+{
+    /// <summary>Appended, durably.</summary>
+    New,
+
+    /// <summary>The same record was already there; the platform answered with its first receipt.</summary>
+    Repeat,
+
+    /// <summary>The dataset does not exist (yet).</summary>
+    NoDataset,
+
+    /// <summary>Refused for good (schema, signature, contributor policy, quarantine, near-duplicate).</summary>
     Refused,
 
     /// <summary>Not delivered (network, 5xx): try again later.</summary>
@@ -45,6 +65,37 @@ public sealed partial class PlatformApi(HttpClient http, ILogger<PlatformApi> lo
     /// <summary>Reports on a slot. Refused or UnknownNode: the slot is no longer the node's.</summary>
     public Task<Delivery> ReportWork(NodeSigner signer, WorkReport report, CancellationToken cancellationToken) =>
         Send(signer, $"v1/nodes/{signer.NodeId}/work/reports", JsonSerializer.SerializeToUtf8Bytes(report, ApiJson.Options), cancellationToken);
+
+    /// <summary>Posts a signed contribution; the record carries its own signature, so the request is not signed again.</summary>
+    public async Task<Contributed> Contribute(string dataset, ContributionRequest contribution, CancellationToken cancellationToken)
+    {
+        var path = $"v1/datasets/{Uri.EscapeDataString(dataset)}/contributions";
+        try
+        {
+            using var response = await http.PostAsJsonAsync(path, contribution, ApiJson.Options, cancellationToken);
+            switch (response.StatusCode)
+            {
+                case HttpStatusCode.Created:
+                    return Contributed.New;
+                case HttpStatusCode.OK:
+                    return Contributed.Repeat;
+            }
+
+            var problem = await response.Content.ReadAsStringAsync(cancellationToken);
+            LogRejected(contribution.Record.NodeId, path, (int)response.StatusCode, problem);
+            return response.StatusCode switch
+            {
+                HttpStatusCode.NotFound => Contributed.NoDataset,
+                HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout or >= HttpStatusCode.InternalServerError => Contributed.Failed,
+                _ => Contributed.Refused,
+            };
+        }
+        catch (Exception ex) when (ex is HttpRequestException || ex is TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            LogUnreachable(contribution.Record.NodeId, path, ex.Message);
+            return Contributed.Failed;
+        }
+    }
 
     private async Task<Delivery> Send(
         NodeSigner signer, string path, byte[] body, CancellationToken cancellationToken, Func<HttpResponseMessage, Task>? read = null)

@@ -7,7 +7,7 @@ namespace DePIN.NodeAgent.Simulation;
 /// <summary>
 /// A synthetic but plausible machine: one of a few hardware profiles in one of several regions, whose load follows
 /// the local time of day with noise, whose memory drifts, whose traffic and GPU heat follow its load. Deterministic
-/// for a given seed and node index.
+/// for a given seed and node index, in any process.
 /// </summary>
 public sealed class SimulatedHost : ITelemetrySource
 {
@@ -34,10 +34,15 @@ public sealed class SimulatedHost : ITelemetrySource
     private double _load;
 
     public SimulatedHost(int index, int seed)
+        : this(new Random(Mix(seed, index)), Regions[index % Regions.Length], profileIndex: null, spreadDegrees: 4)
     {
-        _random = new Random(HashCode.Combine(seed, index));
-        var (region, latitude, longitude) = Regions[index % Regions.Length];
-        var profile = Profiles[_random.Next(Profiles.Length)];
+    }
+
+    private SimulatedHost(Random random, (string Region, double Latitude, double Longitude) place, int? profileIndex, double spreadDegrees)
+    {
+        _random = random;
+        var (region, latitude, longitude) = place;
+        var profile = Profiles[profileIndex ?? _random.Next(Profiles.Length)];
         var gpuCount = profile.Gpu is null ? 0 : 1 + _random.Next(profile.MaxGpus);
         Capabilities = new NodeCapabilities(
             CpuCores: profile.Cores,
@@ -46,8 +51,8 @@ public sealed class SimulatedHost : ITelemetrySource
             DiskBytes: profile.Disk,
             BandwidthMbps: profile.Mbps,
             Region: region,
-            Latitude: Math.Round(latitude + (_random.NextDouble() - 0.5) * 4, 4),
-            Longitude: Math.Round(longitude + (_random.NextDouble() - 0.5) * 4, 4),
+            Latitude: Math.Round(latitude + (_random.NextDouble() - 0.5) * spreadDegrees, 4),
+            Longitude: Math.Round(longitude + (_random.NextDouble() - 0.5) * spreadDegrees, 4),
             AgentVersion: HostSampler.AgentVersion);
         _baseLoad = 0.15 + _random.NextDouble() * 0.4;
         _utcOffsetHours = longitude / 15;
@@ -56,6 +61,18 @@ public sealed class SimulatedHost : ITelemetrySource
     }
 
     public NodeCapabilities Capabilities { get; }
+
+    /// <summary>
+    /// The <paramref name="index"/>th sensor gateway, standing exactly at <paramref name="latitude"/>,
+    /// <paramref name="longitude"/>: a weather station. Its randomness is apart from the fleet's nodes'.
+    /// </summary>
+    public static SimulatedHost SensorGateway(int index, string region, double latitude, double longitude, int seed) =>
+        new(new Random(Mix(seed, -1 - index)), (region, latitude, longitude), SensorGatewayProfile, spreadDegrees: 0);
+
+    private const int SensorGatewayProfile = 3;
+
+    // Stable across processes, unlike HashCode.Combine, whose seed is random per process: a restarted fleet keeps its machines.
+    private static int Mix(int seed, int index) => unchecked(seed * 1_000_003 + index);
 
     public TelemetrySample Sample(DateTimeOffset now)
     {

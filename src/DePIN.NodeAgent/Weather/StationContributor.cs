@@ -1,0 +1,70 @@
+using DePIN.Abstractions.Datasets;
+using DePIN.Core.Datasets;
+using DePIN.Core.Identity;
+using DePIN.NodeAgent.Platform;
+
+namespace DePIN.NodeAgent.Weather;
+
+/// <summary>
+/// A weather station's uploads: each of its readings, oldest first, signed by the station's node key and posted to
+/// the dataset at most <c>rate</c> a second. A reading the platform did not take for certain (network, 5xx, no such
+/// dataset yet) is sent again with backoff, byte for byte: Ed25519 signatures are deterministic and the platform
+/// answers a repeat with the first receipt, so a restarted station goes through its archive again harmlessly.
+/// </summary>
+public sealed partial class StationContributor(
+    WeatherStation station, NodeSigner signer, string dataset, double rate, PlatformApi api, TimeProvider time,
+    AgentMetrics metrics, ILogger logger)
+{
+    /// <summary>Device type in each record's provenance.</summary>
+    public const string Sensor = "weather-station/noaa-daily-summary";
+
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+
+    /// <summary>The record a reading becomes: sampled at 00:00 UTC of its date, at the station's coordinates.</summary>
+    public static Contribution Record(WeatherStation station, WeatherReading reading, string dataset, string nodeId, string agentVersion) =>
+        new(dataset, nodeId, Sensor, new DateTimeOffset(reading.Date, TimeOnly.MinValue, TimeSpan.Zero),
+            station.Latitude, station.Longitude, agentVersion, reading.Values);
+
+    public async Task Run(string agentVersion, CancellationToken cancellationToken)
+    {
+        var period = TimeSpan.FromSeconds(1 / rate);
+        var due = time.GetTimestamp();
+        int added = 0, repeated = 0, refused = 0;
+        foreach (var reading in station.Readings)
+        {
+            if (time.GetElapsedTime(time.GetTimestamp(), due) is { Ticks: > 0 } wait)
+            {
+                await Task.Delay(wait, time, cancellationToken);
+            }
+
+            due += (long)(period.TotalSeconds * time.TimestampFrequency);
+            var request = ContributionRequest.Sign(Record(station, reading, dataset, signer.NodeId, agentVersion), signer);
+            var backoff = TimeSpan.FromSeconds(1);
+            while (true)
+            {
+                var outcome = await api.Contribute(dataset, request, cancellationToken);
+                metrics.Contributed(outcome);
+                if (outcome is Contributed.New or Contributed.Repeat or Contributed.Refused)
+                {
+                    _ = outcome switch
+                    {
+                        Contributed.New => ++added,
+                        Contributed.Repeat => ++repeated,
+                        _ => ++refused,
+                    };
+                    break;
+                }
+
+                await Task.Delay(backoff, time, cancellationToken);
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+                due = time.GetTimestamp();
+            }
+        }
+
+        LogDone(station.Location, signer.NodeId, dataset, station.Readings.Count, added, repeated, refused);
+    }
+
+    [LoggerMessage(LogLevel.Information,
+        "Weather station {Location} (node {NodeId}) went through its {Count} readings for dataset {Dataset}: {Added} added, {Repeated} already there, {Refused} refused")]
+    private partial void LogDone(string location, string nodeId, string dataset, int count, int added, int repeated, int refused);
+}
