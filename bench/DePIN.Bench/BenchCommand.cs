@@ -5,6 +5,8 @@ using DePIN.Bench.Crypto;
 using DePIN.Bench.Datasets;
 using DePIN.Bench.Ingest;
 using DePIN.Bench.Scheduling;
+using DePIN.Bench.Training;
+using DePIN.Core.Training;
 
 namespace DePIN.Bench;
 
@@ -20,6 +22,7 @@ public static class BenchCommand
                DePIN.Bench dataset [--contributors 1000] [--seconds 30] [--concurrency 256] [--postgres CONNECTION_STRING]
                DePIN.Bench placement [--nodes 10000] [--seconds 20] [--concurrency 32]
                DePIN.Bench schedule-sim [--nodes 2000] [--days 7] [--seed 1] [--load 0.75] [--warmup-days 3]
+               DePIN.Bench training [--workers 8] [--inner-steps 500] [--target 0.87] [--seed 1] [--max-steps 20000] [--churn 0.3]
         """;
 
     public static async Task<int> Run(string[] args)
@@ -56,6 +59,13 @@ public static class BenchCommand
                     Seed: options.Int("seed", 1),
                     Load: options.Fraction("load", 0.75),
                     WarmupDays: options.Int("warmup-days", 3)), Console.Error),
+                "training" => TrainingScenario.Prepare(new TrainingSettings(
+                    Workers: options.Int("workers", 8),
+                    InnerSteps: options.Int("inner-steps", TrainingDefaults.InnerSteps),
+                    Target: options.Fraction("target", 0.87),
+                    Seed: options.Int("seed", 1),
+                    MaxSteps: options.Int("max-steps", 20_000),
+                    Churn: options.Fraction("churn", 0.3)), Console.Error),
                 _ => throw new ArgumentException($"Unknown scenario '{args[0]}'."),
             };
             options.EnsureAllUsed();

@@ -2,6 +2,7 @@ using DePIN.NodeAgent.Identity;
 using DePIN.NodeAgent.Platform;
 using DePIN.NodeAgent.Sampling;
 using DePIN.NodeAgent.Simulation;
+using DePIN.Core.Datasets;
 using DePIN.NodeAgent.Weather;
 using Microsoft.Extensions.Options;
 

@@ -2,7 +2,6 @@ using System.Text.Json;
 using DePIN.Abstractions.Datasets;
 using DePIN.Abstractions.Http;
 using DePIN.Core.Datasets;
-using DePIN.NodeAgent.Weather;
 using DePIN.Testing;
 
 namespace DePIN.NodeAgent.Tests;
@@ -35,7 +34,7 @@ public sealed class WeatherArchiveTests : IDisposable
         Assert.Equal([0.0, 12.8, 5.0, 4.7], new[] { "precipitation", "temp_max", "temp_min", "wind" }.Select(f => first[f].Number));
         Assert.Equal("drizzle", first["weather"].Text);
 
-        var records = stations.SelectMany(s => s.Readings.Select(r => StationContributor.Record(s, r, "weather", "node-1", "1.0"))).ToList();
+        var records = stations.SelectMany(s => s.Readings.Select(r => s.Record(r, "weather", "node-1", "1.0"))).ToList();
         Assert.All(records, r => Assert.Empty(schema.Check(r.Values)));
         Assert.Equal(new DateTimeOffset(2012, 1, 1, 0, 0, 0, TimeSpan.Zero), records[0].SampledAt);
         Assert.Equal(2922, records.Select(r => Convert.ToHexString(Contribution.ContentHash(r.ToCanonical()))).Distinct().Count());

@@ -15,15 +15,7 @@ public sealed partial class StationContributor(
     WeatherStation station, NodeSigner signer, string dataset, double rate, PlatformApi api, TimeProvider time,
     AgentMetrics metrics, ILogger logger)
 {
-    /// <summary>Device type in each record's provenance.</summary>
-    public const string Sensor = "weather-station/noaa-daily-summary";
-
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
-
-    /// <summary>The record a reading becomes: sampled at 00:00 UTC of its date, at the station's coordinates.</summary>
-    public static Contribution Record(WeatherStation station, WeatherReading reading, string dataset, string nodeId, string agentVersion) =>
-        new(dataset, nodeId, Sensor, new DateTimeOffset(reading.Date, TimeOnly.MinValue, TimeSpan.Zero),
-            station.Latitude, station.Longitude, agentVersion, reading.Values);
 
     public async Task Run(string agentVersion, CancellationToken cancellationToken)
     {
@@ -38,7 +30,7 @@ public sealed partial class StationContributor(
             }
 
             due += (long)(period.TotalSeconds * time.TimestampFrequency);
-            var request = ContributionRequest.Sign(Record(station, reading, dataset, signer.NodeId, agentVersion), signer);
+            var request = ContributionRequest.Sign(station.Record(reading, dataset, signer.NodeId, agentVersion), signer);
             var backoff = TimeSpan.FromSeconds(1);
             while (true)
             {

@@ -1,7 +1,6 @@
 using System.Globalization;
-using DePIN.Core.Datasets;
 
-namespace DePIN.NodeAgent.Weather;
+namespace DePIN.Core.Datasets;
 
 /// <summary>One day's observations at one place: its date and its measured fields.</summary>
 public sealed record WeatherReading(DateOnly Date, IReadOnlyDictionary<string, FieldValue> Values);
@@ -9,8 +8,15 @@ public sealed record WeatherReading(DateOnly Date, IReadOnlyDictionary<string, F
 /// <summary>A weather station: where it stands and the readings it will contribute, oldest first.</summary>
 public sealed record WeatherStation(string Location, string Region, double Latitude, double Longitude, IReadOnlyList<WeatherReading> Readings)
 {
+    /// <summary>Device type in each record's provenance.</summary>
+    public const string Sensor = "weather-station/noaa-daily-summary";
+
     /// <summary>A name fit for a file or a log line: <c>seattle</c>, <c>new-york</c>.</summary>
     public string Slug => Location.ToLowerInvariant().Replace(' ', '-');
+
+    /// <summary>The record a reading becomes: sampled at 00:00 UTC of its date, at the station's coordinates.</summary>
+    public Contribution Record(WeatherReading reading, string dataset, string nodeId, string agentVersion) =>
+        new(dataset, nodeId, Sensor, new DateTimeOffset(reading.Date, TimeOnly.MinValue, TimeSpan.Zero), Latitude, Longitude, agentVersion, reading.Values);
 }
 
 /// <summary>
@@ -30,9 +36,13 @@ public static class WeatherArchive
 
     /// <summary>The stations of the archive at <paramref name="path"/>, in order of first appearance.</summary>
     /// <exception cref="FormatException">A row does not fit, naming the line and why.</exception>
-    public static IReadOnlyList<WeatherStation> Read(string path)
+    public static IReadOnlyList<WeatherStation> Read(string path) => Parse(File.ReadLines(path), path);
+
+    /// <summary>The stations of an archive's <paramref name="text"/> lines; <paramref name="path"/> names it in errors.</summary>
+    /// <exception cref="FormatException">A row does not fit, naming the line and why.</exception>
+    public static IReadOnlyList<WeatherStation> Parse(IEnumerable<string> text, string path)
     {
-        using var lines = File.ReadLines(path).GetEnumerator();
+        using var lines = text.GetEnumerator();
         if (!lines.MoveNext() || lines.Current.Split(',') is not ["location", "date", _, ..] header)
         {
             throw new FormatException($"{path}: the first line must be a header starting 'location,date,' followed by the fields.");
