@@ -80,7 +80,7 @@ public sealed partial class NodeRunner(
 
     private async Task RegisterUntilAccepted(CancellationToken cancellationToken)
     {
-        var backoff = TimeSpan.FromSeconds(1);
+        var backoff = new Backoff(time, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
         while (true)
         {
             var registration = new NodeRegistration(signer.PublicKey, source.Capabilities, time.GetUtcNow(), signer.NodeId);
@@ -94,8 +94,7 @@ public sealed partial class NodeRunner(
                         $"The platform refused node {signer.NodeId}'s registration; see the logged problem details.");
             }
 
-            await Task.Delay(backoff, time, cancellationToken);
-            backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+            await backoff.Wait(cancellationToken);
         }
     }
 

@@ -24,7 +24,7 @@ public static class Http
 
     /// <summary>
     /// GETs <paramref name="path"/> as JSON; null when the answer is not a success (404 before a node registers, 503
-    /// during a fail-over) or does not come in time. For probes that wait on a condition.
+    /// during a fail-over) or does not come in time, or nothing listens. For probes that wait on a condition.
     /// </summary>
     public static async Task<T?> Find<T>(this HttpClient http, string path, string? key = null)
         where T : class
@@ -34,9 +34,9 @@ public static class Http
             using var response = await http.SendAsync(new HttpRequestMessage(HttpMethod.Get, path).WithKey(key));
             return response.IsSuccessStatusCode ? await response.Content.ReadFromJsonAsync<T>(ApiJson.Options) : null;
         }
-        catch (TaskCanceledException)
+        catch (Exception e) when (e is TaskCanceledException or HttpRequestException)
         {
-            return null;
+            return null; // not answering (yet): a silo starting again where it was
         }
     }
 

@@ -35,10 +35,11 @@ public sealed partial class ServiceProcess : IAsyncDisposable
     public string Output => string.Join('\n', _output);
 
     /// <summary>Starts a silo and waits until its /health answers 200.</summary>
+    /// <param name="httpPort">The HTTP port, to start a silo again where its clients expect it; a free one when null.</param>
     public static Task<ServiceProcess> StartSilo(
-        string? connectionString, string clusterId, IReadOnlyDictionary<string, string>? settings = null)
+        string? connectionString, string clusterId, IReadOnlyDictionary<string, string>? settings = null, int? httpPort = null)
     {
-        int http = Ports.Free(), silo = Ports.Free(), gateway = Ports.Free();
+        int http = httpPort ?? Ports.Free(), silo = Ports.Free(), gateway = Ports.Free();
         var arguments = new Dictionary<string, string>
         {
             ["urls"] = $"http://127.0.0.1:{http}",

@@ -5,6 +5,7 @@ using DePIN.Abstractions.Datasets;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
 using DePIN.Abstractions.Telemetry;
+using DePIN.Abstractions.Training;
 
 namespace DePIN.Abstractions.Http;
 
@@ -68,4 +69,9 @@ public static class ApiJson
 [JsonSerializable(typeof(RecordLocation))]
 [JsonSerializable(typeof(SnapshotManifest))]
 [JsonSerializable(typeof(ExportedRecord[]))]
+[JsonSerializable(typeof(TrainingPoll))]
+[JsonSerializable(typeof(TrainingRound))]
+[JsonSerializable(typeof(TrainingDeltaReport))]
+[JsonSerializable(typeof(TrainingStatus))]
+[JsonSerializable(typeof(ModelVersion))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -49,6 +49,10 @@ public interface IJobGrain : IGrainWithStringKey
     /// <summary>An agent's report on one of the job's slots; the caller has checked the node's signature.</summary>
     [Alias("Report")]
     Task<ReportOutcome> Report(WorkReport report);
+
+    /// <summary>Whether <paramref name="nodeId"/> holds <paramref name="slot"/> of the current attempt, not asked to stop.</summary>
+    [Alias("Holds"), Orleans.Concurrency.ReadOnly]
+    Task<bool> Holds(string nodeId, int slot, int attempt);
 }
 
 /// <summary>The grain key of a tenant's job.</summary>

@@ -93,6 +93,27 @@ public static class JobSpecRules
             Fail("batch.steps", $"must be between 1 and {MaxBatchSteps}");
         }
 
+        if (spec.Kind == JobKind.Training && spec.Training is null)
+        {
+            Fail("training", "is required for training jobs: the dataset snapshot, the task and DiLoCo's settings");
+        }
+        else if (spec.Kind != JobKind.Training && spec.Training is not null)
+        {
+            Fail("training", "is only for training jobs");
+        }
+        else if (spec.Training is { } training)
+        {
+            foreach (var (field, messages) in training.Check())
+            {
+                errors[field] = messages;
+            }
+
+            if (spec.Verification.Redundancy > 1)
+            {
+                Fail("verification.redundancy", "must be 1 for training jobs: the coordinator checks every delta's shape, and the held-out split judges the model");
+            }
+        }
+
         var c = spec.Constraints;
         CheckList("constraints.regions", c.Regions, RegionCode.IsValid, "is not a region code", errors);
         CheckList("constraints.labels", c.Labels, IsLabel, "is not a label (1–64 of letters, digits, '-', '_', '.', ':', '=')", errors);

@@ -126,7 +126,9 @@ public sealed record TabularTask(IReadOnlyList<FeatureInput> Inputs, string Labe
     /// Examples from records and their content hashes: the normaliser is fitted on the training split only (so the
     /// held-out split tells nothing to training), and every example carries its content hash's first 8 bytes as key.
     /// </summary>
-    public (List<Example> Examples, Normaliser Normaliser) Examples(IEnumerable<(Contribution Record, byte[] ContentHash)> records)
+    /// <param name="records">The records with their content hashes.</param>
+    /// <param name="normaliser">A normaliser fitted before (a model's own); null to fit one on the training split.</param>
+    public (List<Example> Examples, Normaliser Normaliser) Examples(IEnumerable<(Contribution Record, byte[] ContentHash)> records, Normaliser? normaliser = null)
     {
         var raw = new List<(float[] Features, int Label, ulong Key)>();
         foreach (var (record, hash) in records)
@@ -137,7 +139,7 @@ public sealed record TabularTask(IReadOnlyList<FeatureInput> Inputs, string Labe
             }
         }
 
-        var normaliser = Normaliser.Fit([.. raw.Where(r => r.Key % 5 != 0).Select(r => r.Features)], Inputs.Count);
+        normaliser ??= Normaliser.Fit([.. raw.Where(r => r.Key % 5 != 0).Select(r => r.Features)], Inputs.Count);
         return ([.. raw.Select(r => new Example(normaliser.Apply(r.Features), r.Label, r.Key))], normaliser);
     }
 

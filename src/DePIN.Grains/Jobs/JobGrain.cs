@@ -262,6 +262,10 @@ public sealed partial class JobGrain(
         return ReportOutcome.Accepted;
     }
 
+    public Task<bool> Holds(string nodeId, int slot, int attempt) => Task.FromResult(
+        Job.Exists && Active && attempt == Job.Attempts && slot >= 0 && slot < Job.Slots.Length &&
+        Job.Assignments[slot].NodeId == nodeId && !Job.Slots[slot].Stopped);
+
     public async Task Check()
     {
         if (Job.Exists && Job.Status == JobStatus.Queued && Job.Attempts > 0)
@@ -399,7 +403,10 @@ public sealed partial class JobGrain(
             return;
         }
 
-        Job.Result = Verification.Combine([.. winners.Select(w => w!)]);
+        // Every worker of a training job reports the model its coordinator registered: that model is the result.
+        Job.Result = spec.Kind == JobKind.Training && winners.Distinct().Count() == 1
+            ? winners[0]
+            : Verification.Combine([.. winners.Select(w => w!)]);
         await End(JobStatus.Succeeded, null);
     }
 
@@ -525,7 +532,13 @@ public sealed partial class JobGrain(
             return 1;
         }
 
-        if (Job.Spec!.Batch is not { } batch)
+        if (Job.Spec!.Training is { } training)
+        {
+            // Slots report the rounds they took part in: the furthest of them over the most rounds.
+            return Job.Slots.Length == 0 ? 0 : Math.Min(1, Job.Slots.Max(s => s.Step) / (double)training.Rounds);
+        }
+
+        if (Job.Spec.Batch is not { } batch)
         {
             return 0;
         }

@@ -5,6 +5,8 @@ using DePIN.Abstractions.Http;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
 using DePIN.Abstractions.Telemetry;
+using DePIN.Abstractions.Training;
+using DePIN.Core.Datasets;
 using DePIN.Core.Identity;
 
 namespace DePIN.NodeAgent.Platform;
@@ -54,17 +56,52 @@ public sealed partial class PlatformApi(HttpClient http, ILogger<PlatformApi> lo
         Send(signer, $"v1/nodes/{signer.NodeId}/telemetry", JsonSerializer.SerializeToUtf8Bytes(batch, ApiJson.Options), cancellationToken);
 
     /// <summary>Long-polls for the node's work; the set comes back when accepted.</summary>
-    public async Task<(Delivery, WorkSet?)> PollWork(NodeSigner signer, WorkPoll poll, CancellationToken cancellationToken)
-    {
-        WorkSet? work = null;
-        var delivery = await Send(signer, $"v1/nodes/{signer.NodeId}/work", JsonSerializer.SerializeToUtf8Bytes(poll, ApiJson.Options),
-            cancellationToken, async response => work = await response.Content.ReadFromJsonAsync<WorkSet>(ApiJson.Options, cancellationToken));
-        return (work is null && delivery == Delivery.Accepted ? Delivery.Failed : delivery, work);
-    }
+    public Task<(Delivery, WorkSet?)> PollWork(NodeSigner signer, WorkPoll poll, CancellationToken cancellationToken) =>
+        Ask<WorkPoll, WorkSet>(signer, $"v1/nodes/{signer.NodeId}/work", poll, cancellationToken);
 
     /// <summary>Reports on a slot. Refused or UnknownNode: the slot is no longer the node's.</summary>
     public Task<Delivery> ReportWork(NodeSigner signer, WorkReport report, CancellationToken cancellationToken) =>
         Send(signer, $"v1/nodes/{signer.NodeId}/work/reports", JsonSerializer.SerializeToUtf8Bytes(report, ApiJson.Options), cancellationToken);
+
+    /// <summary>The current round of a training slot; null when not delivered (retry), with Refused when the slot is not ours.</summary>
+    public Task<(Delivery, TrainingRound?)> TrainingRound(NodeSigner signer, TrainingPoll poll, CancellationToken cancellationToken) =>
+        Ask<TrainingPoll, TrainingRound>(signer, $"v1/nodes/{signer.NodeId}/training", poll, cancellationToken);
+
+    /// <summary>Sends a worker's delta. Refused: the round closed or the slot is no longer ours; fetch the round again.</summary>
+    public Task<Delivery> SubmitDelta(NodeSigner signer, TrainingDeltaReport report, CancellationToken cancellationToken) =>
+        Send(signer, $"v1/nodes/{signer.NodeId}/training/deltas", JsonSerializer.SerializeToUtf8Bytes(report, ApiJson.Options), cancellationToken);
+
+    /// <summary>
+    /// A dataset snapshot's records with their content hashes, each hash recomputed from the record's canonical form:
+    /// null when not delivered, or when any record is not what its address says.
+    /// </summary>
+    public async Task<List<(Contribution Record, byte[] ContentHash)>?> SnapshotRecords(string dataset, long size, CancellationToken cancellationToken)
+    {
+        var path = $"v1/datasets/{Uri.EscapeDataString(dataset)}/snapshots/{size}/records";
+        try
+        {
+            var exported = await http.GetFromJsonAsync<ExportedRecord[]>(path, ApiJson.Options, cancellationToken);
+            var records = new List<(Contribution, byte[])>(exported?.Length ?? 0);
+            foreach (var e in exported ?? [])
+            {
+                var hash = Contribution.ContentHash(e.Record.ToCanonical());
+                if (Convert.ToHexStringLower(hash) != e.ContentHash)
+                {
+                    LogUnreachable(e.Record.NodeId, path, $"record {e.LeafIndex} does not hash to its address {e.ContentHash}");
+                    return null;
+                }
+
+                records.Add((e.Record, hash));
+            }
+
+            return records;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException || ex is TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            LogUnreachable("-", path, ex.Message);
+            return null;
+        }
+    }
 
     /// <summary>Posts a signed contribution; the record carries its own signature, so the request is not signed again.</summary>
     public async Task<Contributed> Contribute(string dataset, ContributionRequest contribution, CancellationToken cancellationToken)
@@ -95,6 +132,16 @@ public sealed partial class PlatformApi(HttpClient http, ILogger<PlatformApi> lo
             LogUnreachable(contribution.Record.NodeId, path, ex.Message);
             return Contributed.Failed;
         }
+    }
+
+    /// <summary>A signed POST whose answer has a body; an accepted request without one counts as not delivered.</summary>
+    private async Task<(Delivery, TAnswer?)> Ask<TRequest, TAnswer>(NodeSigner signer, string path, TRequest request, CancellationToken cancellationToken)
+        where TAnswer : class
+    {
+        TAnswer? answer = null;
+        var delivery = await Send(signer, path, JsonSerializer.SerializeToUtf8Bytes(request, ApiJson.Options), cancellationToken,
+            async response => answer = await response.Content.ReadFromJsonAsync<TAnswer>(ApiJson.Options, cancellationToken));
+        return (answer is null && delivery == Delivery.Accepted ? Delivery.Failed : delivery, answer);
     }
 
     private async Task<Delivery> Send(

@@ -2,6 +2,7 @@ using DePIN.Abstractions.Datasets;
 using DePIN.Core.Datasets;
 using DePIN.Core.Identity;
 using DePIN.NodeAgent.Platform;
+using DePIN.NodeAgent.Work;
 
 namespace DePIN.NodeAgent.Weather;
 
@@ -31,7 +32,7 @@ public sealed partial class StationContributor(
 
             due += (long)(period.TotalSeconds * time.TimestampFrequency);
             var request = ContributionRequest.Sign(station.Record(reading, dataset, signer.NodeId, agentVersion), signer);
-            var backoff = TimeSpan.FromSeconds(1);
+            var backoff = new Backoff(time, TimeSpan.FromSeconds(1), MaxBackoff);
             while (true)
             {
                 var outcome = await api.Contribute(dataset, request, cancellationToken);
@@ -47,8 +48,7 @@ public sealed partial class StationContributor(
                     break;
                 }
 
-                await Task.Delay(backoff, time, cancellationToken);
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+                await backoff.Wait(cancellationToken);
                 due = time.GetTimestamp();
             }
         }

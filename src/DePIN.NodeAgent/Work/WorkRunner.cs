@@ -1,5 +1,8 @@
 using DePIN.Abstractions.Jobs;
+using DePIN.Abstractions.Training;
+using DePIN.Core.Datasets;
 using DePIN.Core.Identity;
+using DePIN.Core.Training;
 using DePIN.Core.Work;
 using DePIN.NodeAgent.Platform;
 
@@ -34,7 +37,7 @@ public sealed partial class WorkRunner(
     public async Task Run(CancellationToken cancellationToken)
     {
         long version = -1;
-        var backoff = TimeSpan.FromSeconds(1);
+        var backoff = new Backoff(time, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10));
         try
         {
             while (!cancellationToken.IsCancellationRequested)
@@ -43,12 +46,11 @@ public sealed partial class WorkRunner(
                 var (delivery, work) = await api.PollWork(signer, poll, cancellationToken);
                 if (work is null)
                 {
-                    await Task.Delay(backoff, time, cancellationToken);
-                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(10).Ticks));
+                    await backoff.Wait(cancellationToken);
                     continue;
                 }
 
-                backoff = TimeSpan.FromSeconds(1);
+                backoff.Reset();
                 lease.Renew();
                 version = work.Version;
                 Apply(work.Items, cancellationToken);
@@ -94,9 +96,15 @@ public sealed partial class WorkRunner(
         var token = running.Abandon.Token;
         try
         {
+            if (item.Kind == JobKind.Training)
+            {
+                await RunTraining(running);
+                return;
+            }
+
             if (item.Kind != JobKind.Batch || item.Batch is not { } batch)
             {
-                await Report(item, WorkReportKind.Failed, 0, token, error: $"This agent runs batch work only; {item.Kind.ToString().ToLowerInvariant()} workloads are not supported yet.");
+                await Report(item, WorkReportKind.Failed, 0, token, error: $"This agent runs batch and training work; {item.Kind.ToString().ToLowerInvariant()} workloads are not supported yet.");
                 return;
             }
 
@@ -160,6 +168,112 @@ public sealed partial class WorkRunner(
         }
     }
 
+    /// <summary>
+    /// A DiLoCo worker on the slot's shard: fetch the round, take H local steps from its global parameters, send the
+    /// delta, and again, until the coordinator says training is done; then report the model as the result. The
+    /// worker's state is its optimizer's only: the coordinator holds the model, so a stopped or moved slot loses
+    /// nothing but the round in flight.
+    /// </summary>
+    private async Task RunTraining(Running running)
+    {
+        var item = running.Item;
+        var token = running.Abandon.Token;
+        if (!await Report(item, WorkReportKind.Started, 0, token))
+        {
+            return;
+        }
+
+        long known = -1;
+        LocalWorker? worker = null;
+        var backoff = new Backoff(time, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10));
+        while (true)
+        {
+            await lease.Held(token);
+            if (running.StopRequested)
+            {
+                await Report(item, WorkReportKind.Stopped, Math.Max(known, 0), token);
+                return;
+            }
+
+            var poll = new TrainingPoll(signer.NodeId, item.JobKey, item.Slot, item.Attempt, known, PollWait.TotalSeconds, time.GetUtcNow());
+            var (delivery, round) = await api.TrainingRound(signer, poll, token);
+            if (delivery is Delivery.Refused or Delivery.UnknownNode)
+            {
+                LogSuperseded(signer.NodeId, item.JobKey, item.Slot, item.Attempt);
+                return;
+            }
+
+            if (round is null || round.Submitted)
+            {
+                known = round?.Round ?? known;
+                if (round is null)
+                {
+                    await backoff.Wait(token);
+                }
+
+                continue;
+            }
+
+            backoff.Reset();
+            lease.Renew();
+            if (round.Done)
+            {
+                await (round.ModelHash is { } model
+                    ? Report(item, WorkReportKind.Completed, round.Round, token, result: model)
+                    : Report(item, WorkReportKind.Failed, round.Round, token, error: "Training could not run; the job's training status says why."));
+                return;
+            }
+
+            var work = round.Work;
+            worker ??= await Worker(item, round, token);
+            var parameters = Weights.Decode(round.Parameters);
+            if (worker is null || parameters is null || parameters.Length != work.Model().ParameterCount)
+            {
+                await Report(item, WorkReportKind.Failed, round.Round, token,
+                    error: worker is null ? $"Shard {item.Shard} of {work.Dataset}@{work.SnapshotSize} is empty or unreadable." : "The round's parameters do not fit the model.");
+                return;
+            }
+
+            float[] delta;
+            await cores.WaitAsync(token);
+            try
+            {
+                delta = worker.Round(parameters, work.InnerSteps);
+            }
+            finally
+            {
+                cores.Release();
+            }
+
+            var report = new TrainingDeltaReport(signer.NodeId, item.JobKey, item.Slot, item.Attempt, round.Round, Weights.Encode(delta), time.GetUtcNow());
+            // Failed (network, 5xx): fetch the round again; if it is still open and the delta not in, the next pass sends a new one.
+            // Refused: the round closed without it, or the slot moved; the next fetch says which.
+            known = await api.SubmitDelta(signer, report, token) == Delivery.Accepted ? round.Round : -1;
+            if (known >= 0 && !await Report(item, WorkReportKind.Progress, round.Round + 1, token))
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task<LocalWorker?> Worker(WorkItem item, TrainingRound round, CancellationToken token)
+    {
+        var work = round.Work;
+        List<(Contribution, byte[])>? records;
+        var backoff = new Backoff(time, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10));
+        while ((records = await api.SnapshotRecords(work.Dataset, work.SnapshotSize, token)) is null)
+        {
+            await backoff.Wait(token);
+        }
+
+        // The coordinator's normaliser, not one of our own: every worker and the held-out score see the same features.
+        var (examples, _) = work.Task().Examples(records, new Normaliser(round.Mean, round.Scale));
+        var shard = examples.Where(e => !e.IsHeldOut && e.Shard(round.Shards) == item.Shard).ToList();
+        return shard.Count == 0
+            ? null
+            : new LocalWorker(work.Model(), shard, work.InnerLearningRate, work.BatchSize, seed: unchecked(work.Seed * 1000 + item.Shard + item.Attempt * 7919));
+    }
+
     private static WorkCheckpoint Checkpoint(BatchKernel.Progress progress)
     {
         var blob = progress.ToCheckpoint();
@@ -170,7 +284,7 @@ public sealed partial class WorkRunner(
     private async Task<bool> Report(
         WorkItem item, WorkReportKind kind, long step, CancellationToken token, WorkCheckpoint? checkpoint = null, string? result = null, string? error = null)
     {
-        var backoff = TimeSpan.FromMilliseconds(200);
+        var backoff = new Backoff(time, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(5));
         while (true)
         {
             var report = new WorkReport(signer.NodeId, item.JobKey, item.Slot, item.Attempt, kind, step, checkpoint, result, error, time.GetUtcNow());
@@ -185,8 +299,7 @@ public sealed partial class WorkRunner(
 
                     return true;
                 case Delivery.Failed:
-                    await Task.Delay(backoff, time, token);
-                    backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(5).Ticks));
+                    await backoff.Wait(token);
                     continue;
                 default:
                     LogSuperseded(signer.NodeId, item.JobKey, item.Slot, item.Attempt);

@@ -1,8 +1,10 @@
 using System.Text.Json;
 using DePIN.Abstractions;
+using DePIN.Abstractions.Datasets;
 using DePIN.Abstractions.Http;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
+using DePIN.Abstractions.Training;
 using DePIN.Client;
 using DePIN.Silo.Tenancy;
 using Microsoft.Extensions.Options;
@@ -60,6 +62,13 @@ public static class JobEndpoints
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound);
 
+        jobs.MapGet("/{id}/training", Training)
+            .WithName("GetTraining")
+            .WithSummary("A training job's rounds as its coordinator has them: the round, each closed round's deltas and held-out accuracy, the model.")
+            .Produces<TrainingStatus>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
         app.MapPost("/v1/tenants", CreateTenant)
             .WithTags("Tenants")
             .WithName("CreateTenant")
@@ -103,6 +112,7 @@ public static class JobEndpoints
         if (errors.Count == 0)
         {
             await CheckRegions(spec, grains, errors);
+            await CheckSnapshot(spec, grains, errors);
         }
 
         if (errors.Count == 0)
@@ -135,6 +145,21 @@ public static class JobEndpoints
 
         var job = JobSpecRules.IsJobId(id) ? await grains.GetGrain<IJobGrain>(JobKey.For(owner, id)).Get() : null;
         return job is null ? Problems.UnknownJob(id) : TypedResults.Ok(job);
+    }
+
+    private static async Task<IResult> Training(string id, string? tenant, HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> api)
+    {
+        var (owner, problem) = await Owner(request, grains, api.Value, tenant);
+        if (owner is null)
+        {
+            return problem!;
+        }
+
+        var key = JobSpecRules.IsJobId(id) ? JobKey.For(owner, id) : null;
+        var job = key is null ? null : await grains.GetGrain<IJobGrain>(key).Get();
+        return job?.Spec.Kind == JobKind.Training
+            ? TypedResults.Ok(await grains.GetGrain<ITrainingGrain>(key!).Status())
+            : Problems.UnknownJob(id);
     }
 
     private static async Task<IResult> List(
@@ -288,6 +313,20 @@ public static class JobEndpoints
         return TenantName.IsValid(tenant)
             ? (tenant, null)
             : (null, Problems.Malformed("query", new Dictionary<string, string[]> { ["tenant"] = ["operators name the tenant whose jobs they mean"] }));
+    }
+
+    /// <summary>A training job cites a snapshot: it must exist, or the job could never start.</summary>
+    private static async Task CheckSnapshot(JobSpec spec, IGrainFactory grains, Dictionary<string, string[]> errors)
+    {
+        if (spec.Training is { } training && DatasetEndpoints.IsName(training.Dataset) &&
+            await grains.GetGrain<IDatasetGrain>(training.Dataset).GetSnapshot(training.SnapshotSize) is null)
+        {
+            errors["training.snapshotSize"] = [$"dataset '{training.Dataset}' has no snapshot at size {training.SnapshotSize}: take one first (POST /v1/datasets/{training.Dataset}/snapshots)"];
+        }
+        else if (spec.Training is { } named && !DatasetEndpoints.IsName(named.Dataset))
+        {
+            errors["training.dataset"] = ["is not a dataset name"];
+        }
     }
 
     /// <summary>Regions in constraints must be ones the platform knows: a typo would otherwise wait forever.</summary>

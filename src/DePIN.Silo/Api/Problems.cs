@@ -91,6 +91,13 @@ public static partial class Problems
     public static IResult NotAContributor(string reason, string detail) =>
         Problem(StatusCodes.Status403Forbidden, reason.Replace('_', '-'), "The node may not contribute to this dataset.", detail);
 
+    public static IResult RoundClosed(string jobKey, long round) =>
+        Problem(StatusCodes.Status409Conflict, "round-closed", "The round has closed.",
+            $"Round {round} of training job '{jobKey}' has closed or training has ended; fetch the current round.");
+
+    public static IResult UnknownModel(string hash) =>
+        Problem(StatusCodes.Status404NotFound, "unknown-model", "No such model.", $"There is no model version '{hash}'.");
+
     public static IResult Overloaded() =>
         Problem(StatusCodes.Status503ServiceUnavailable, "overloaded", "The platform is overloaded.",
             "Telemetry delivery to node grains is behind; retry shortly.");

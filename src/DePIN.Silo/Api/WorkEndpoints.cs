@@ -105,7 +105,7 @@ public static class WorkEndpoints
     }
 
     // A signed request is only good for a while: a captured one cannot be replayed later.
-    private static void CheckFresh(DateTimeOffset timestamp, PlatformClock clock, TimeSpan maxSkew, Dictionary<string, string[]> errors)
+    internal static void CheckFresh(DateTimeOffset timestamp, PlatformClock clock, TimeSpan maxSkew, Dictionary<string, string[]> errors)
     {
         if ((timestamp - clock.UtcNow).Duration() > maxSkew)
         {

@@ -33,6 +33,7 @@ public static class ApiExtensions
         app.MapJobEndpoints();
         app.MapWorkEndpoints();
         app.MapDatasetEndpoints();
+        app.MapTrainingEndpoints();
         return app;
     }
 }

@@ -1,0 +1,158 @@
+using DePIN.Abstractions.Jobs;
+using DePIN.Abstractions.Training;
+using DePIN.Grains;
+using DePIN.Grains.Nodes;
+using DePIN.Grains.Training;
+using DePIN.Silo.Nodes;
+using Microsoft.Extensions.Options;
+
+namespace DePIN.Silo.Api;
+
+/// <summary>
+/// Training workers' side (<c>/v1/nodes/{id}/training</c>, signed with the node's key like all work traffic): fetch a
+/// slot's round and send its delta. And the model registry (<c>/v1/models/{hash}</c>), readable by anyone: a model
+/// version is named by its weights' hash, so its weights check themselves.
+/// </summary>
+public static class TrainingEndpoints
+{
+    public static IEndpointRouteBuilder MapTrainingEndpoints(this IEndpointRouteBuilder app)
+    {
+        var training = app.MapGroup("/v1/nodes/{id}/training").WithTags("Training");
+        training.MapPost("/", Round)
+            .WithName("TrainingRound")
+            .WithSummary("The current round of a training slot the node holds: the global parameters, the normaliser and the work. Long-polls while the node's delta is in and the round still open.")
+            .Accepts<TrainingPoll>("application/json")
+            .Produces<TrainingRound>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
+
+        training.MapPost("/deltas", Delta)
+            .WithName("TrainingDelta")
+            .WithSummary("A worker's delta for a round: 202 when counted, 409 when the round has closed (fetch the next one).")
+            .Accepts<TrainingDeltaReport>("application/json")
+            .Produces(StatusCodes.Status202Accepted)
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+
+        var models = app.MapGroup("/v1/models").WithTags("Models");
+        models.MapGet("/{hash}", Model)
+            .WithName("GetModel")
+            .WithSummary("A model version: the job and dataset snapshot that produced it, its task, normaliser and held-out metrics.")
+            .Produces<ModelVersion>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        models.MapGet("/{hash}/weights", ModelWeights)
+            .WithName("GetModelWeights")
+            .WithSummary("The model's weights: little-endian float32, whose SHA-256 is the version's hash.")
+            .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        return app;
+    }
+
+    private static async Task<IResult> Round(
+        string id, HttpRequest request, IGrainFactory grains, NodeKeyCache keys, PlatformClock clock, IOptions<NodeOptions> nodes,
+        CancellationToken cancellationToken)
+    {
+        var (poll, problem) = await NodeSignedRequest.ReadJson<TrainingPoll>(id, request, 4 * 1024, keys, "training poll", cancellationToken);
+        if (poll is null)
+        {
+            return problem!;
+        }
+
+        var errors = Check(id, poll.NodeId, poll.JobKey, poll.Timestamp, clock, nodes.Value.MaxClockSkew);
+        if (!(poll.WaitSeconds is >= 0 and <= WorkRules.MaxPollSeconds))
+        {
+            errors["waitSeconds"] = [$"must be between 0 and {WorkRules.MaxPollSeconds}"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Malformed("training poll", errors);
+        }
+
+        if (await Refused(grains, poll.NodeId, poll.JobKey, poll.Slot, poll.Attempt) is { } refused)
+        {
+            return refused;
+        }
+
+        var shard = poll.Slot % (await grains.GetGrain<IJobGrain>(poll.JobKey).Get())!.Spec.Replicas;
+        var round = await grains.GetGrain<ITrainingGrain>(poll.JobKey).Round(shard, poll.KnownRound, TimeSpan.FromSeconds(poll.WaitSeconds))
+            .WaitAsync(cancellationToken);
+        return TypedResults.Ok(round);
+    }
+
+    private static async Task<IResult> Delta(
+        string id, HttpRequest request, IGrainFactory grains, NodeKeyCache keys, PlatformClock clock, IOptions<NodeOptions> nodes,
+        CancellationToken cancellationToken)
+    {
+        var (report, problem) = await NodeSignedRequest.ReadJson<TrainingDeltaReport>(id, request, MaxDeltaBytes, keys, "delta", cancellationToken);
+        if (report is null)
+        {
+            return problem!;
+        }
+
+        var errors = Check(id, report.NodeId, report.JobKey, report.Timestamp, clock, nodes.Value.MaxClockSkew);
+        var delta = Weights.Decode(report.Delta);
+        if (delta is null)
+        {
+            errors["delta"] = ["must be base64 of little-endian float32 values, all finite"];
+        }
+
+        if (errors.Count > 0)
+        {
+            return Problems.Malformed("delta", errors);
+        }
+
+        if (await Refused(grains, report.NodeId, report.JobKey, report.Slot, report.Attempt) is { } refused)
+        {
+            return refused;
+        }
+
+        var shard = report.Slot % (await grains.GetGrain<IJobGrain>(report.JobKey).Get())!.Spec.Replicas;
+        return await grains.GetGrain<ITrainingGrain>(report.JobKey).Submit(shard, report.Round, delta!) switch
+        {
+            DeltaOutcome.Accepted => TypedResults.Accepted((string?)null),
+            DeltaOutcome.Late => Problems.RoundClosed(report.JobKey, report.Round),
+            _ => Problems.Malformed("delta", new Dictionary<string, string[]> { ["delta"] = ["must have one finite value per model parameter"] }),
+        };
+    }
+
+    private static async Task<IResult> Model(string hash, IGrainFactory grains) =>
+        WorkRules.IsHash(hash) && await grains.GetGrain<IModelGrain>(hash).Get() is { } version
+            ? TypedResults.Ok(version)
+            : Problems.UnknownModel(hash);
+
+    private static async Task<IResult> ModelWeights(string hash, IGrainFactory grains, TrainingStore store, CancellationToken cancellationToken) =>
+        WorkRules.IsHash(hash) && await grains.GetGrain<IModelGrain>(hash).Get() is not null && await store.Get(hash, cancellationToken) is { } weights
+            ? TypedResults.Bytes(weights, "application/octet-stream")
+            : Problems.UnknownModel(hash);
+
+    private static Dictionary<string, string[]> Check(string id, string nodeId, string jobKey, DateTimeOffset timestamp, PlatformClock clock, TimeSpan maxSkew)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (nodeId != id)
+        {
+            errors["nodeId"] = ["must be the node id in the path"];
+        }
+
+        if (jobKey is null || jobKey.IndexOf('/', StringComparison.Ordinal) <= 0)
+        {
+            errors["jobKey"] = ["must be the job key of an assignment"];
+        }
+
+        WorkEndpoints.CheckFresh(timestamp, clock, maxSkew, errors);
+        return errors;
+    }
+
+    // Only the node holding the slot in the job's current attempt takes part in its rounds.
+    private static async Task<IResult?> Refused(IGrainFactory grains, string nodeId, string jobKey, int slot, int attempt) =>
+        await grains.GetGrain<IJobGrain>(jobKey).Holds(nodeId, slot, attempt) ? null : Problems.Superseded(jobKey, slot, attempt);
+
+    private const int MaxDeltaBytes = 4 * 1024 * 1024;
+}
