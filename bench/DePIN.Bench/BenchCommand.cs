@@ -3,9 +3,11 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using DePIN.Bench.Crypto;
 using DePIN.Bench.Datasets;
+using DePIN.Bench.Inference;
 using DePIN.Bench.Ingest;
 using DePIN.Bench.Scheduling;
 using DePIN.Bench.Training;
+using DePIN.Core.Inference;
 using DePIN.Core.Training;
 
 namespace DePIN.Bench;
@@ -22,6 +24,7 @@ public static class BenchCommand
                DePIN.Bench dataset [--contributors 1000] [--seconds 30] [--concurrency 256] [--postgres CONNECTION_STRING]
                DePIN.Bench placement [--nodes 10000] [--seconds 20] [--concurrency 32]
                DePIN.Bench schedule-sim [--nodes 2000] [--days 7] [--seed 1] [--load 0.75] [--warmup-days 3]
+               DePIN.Bench inference [--nodes 500] [--requests 100000] [--seed 1]
                DePIN.Bench training [--workers 8] [--inner-steps 500] [--target 0.87] [--seed 1] [--max-steps 20000] [--churn 0.3]
         """;
 
@@ -59,6 +62,10 @@ public static class BenchCommand
                     Seed: options.Int("seed", 1),
                     Load: options.Fraction("load", 0.75),
                     WarmupDays: options.Int("warmup-days", 3)), Console.Error),
+                "inference" => InferenceScenario.Prepare(new EdgeSettings(
+                    Nodes: options.Int("nodes", 500),
+                    Requests: options.Int("requests", 100_000),
+                    Seed: options.Int("seed", 1)), Console.Error),
                 "training" => TrainingScenario.Prepare(new TrainingSettings(
                     Workers: options.Int("workers", 8),
                     InnerSteps: options.Int("inner-steps", TrainingDefaults.InnerSteps),
