@@ -101,13 +101,14 @@ public sealed record TabularTask(IReadOnlyList<FeatureInput> Inputs, string Labe
     private static readonly string[] Provenance = ["@latitude", "@longitude", "@day_of_year_sin", "@day_of_year_cos"];
 
     /// <summary>The raw (un-normalised) features and the class of a record; null when it lacks a feature or its class is not one of <see cref="Classes"/>.</summary>
-    public (float[] Features, int Label)? Read(Contribution record)
-    {
-        if (!record.Values.TryGetValue(Label, out var label) || label.Text is not { } text || IndexOf(text) is not (>= 0 and var index))
-        {
-            return null;
-        }
+    public (float[] Features, int Label)? Read(Contribution record) =>
+        record.Values.TryGetValue(Label, out var label) && label.Text is { } text && IndexOf(text) is >= 0 and var index && Features(record) is { } features
+            ? (features, index)
+            : null;
 
+    /// <summary>The raw (un-normalised) features of a record, label or not; null when it lacks one.</summary>
+    public float[]? Features(Contribution record)
+    {
         var features = new float[Inputs.Count];
         for (var i = 0; i < Inputs.Count; i++)
         {
@@ -119,7 +120,7 @@ public sealed record TabularTask(IReadOnlyList<FeatureInput> Inputs, string Labe
             features[i] = (float)(Inputs[i].Transform == FeatureTransform.Log1p ? Math.Log(1 + Math.Max(value, 0)) : value);
         }
 
-        return (features, index);
+        return features;
     }
 
     /// <summary>
