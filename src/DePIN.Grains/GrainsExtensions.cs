@@ -41,6 +41,11 @@ public static class GrainsExtensions
             .Bind(configuration.GetSection(DatasetOptions.Section))
             .Validate(o => o.QualityCheckInterval >= TimeSpan.Zero, "Datasets: QualityCheckInterval must not be negative.")
             .ValidateOnStart();
+        services.AddOptions<DePIN.Grains.Inference.InferenceOptions>()
+            .Bind(configuration.GetSection(DePIN.Grains.Inference.InferenceOptions.Section))
+            .Validate(o => o.AnswerTimeout > TimeSpan.Zero && o.MaxAttempts >= 1 && o.SuspectFor >= TimeSpan.Zero && o.ServingLease > TimeSpan.Zero,
+                "Inference: AnswerTimeout and ServingLease must be positive, MaxAttempts at least 1, SuspectFor not negative.")
+            .ValidateOnStart();
         services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
 
         silo.AddMemoryStreams(StreamNames.Provider, streams =>

@@ -1,8 +1,11 @@
 using System.Net.Http.Json;
 using DePIN.Abstractions.Datasets;
 using DePIN.Abstractions.Http;
+using DePIN.Abstractions.Inference;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Training;
+using DePIN.Core.Datasets;
+using DePIN.Core.Inference;
 using DePIN.Core.Training;
 using DePIN.Testing;
 
@@ -23,7 +26,13 @@ public sealed class TrainingTests(PostgresServer postgres) : IAsyncLifetime
     private string _cluster = "";
 
     // Liveness in half-second intervals: a silent node is offline after 3 s.
-    private static Dictionary<string, string> Settings => new(SiloOnPostgres.Settings) { ["Nodes:TelemetryInterval"] = "00:00:00.5" };
+    private static Dictionary<string, string> Settings => new(SiloOnPostgres.Settings)
+    {
+        ["Nodes:TelemetryInterval"] = "00:00:00.5",
+        ["Inference:AnswerTimeout"] = "00:00:01",
+        // A node that has answered is preferred to one not yet measured, so the failover below is certain to happen.
+        ["Inference:UnmeasuredAnswer"] = "00:00:10",
+    };
 
     private int _apiPort;
 
@@ -43,19 +52,7 @@ public sealed class TrainingTests(PostgresServer postgres) : IAsyncLifetime
     public async Task A_training_job_survives_losing_a_worker_and_its_coordinators_silo_and_registers_a_model_that_checks_out()
     {
         var size = await WeatherSnapshot();
-        foreach (var name in new[] { "a", "b", "c" })
-        {
-            _agents[name] = await Agent(name);
-        }
-
-        var ids = new Dictionary<string, string>();
-        foreach (var name in _agents.Keys)
-        {
-            ids[(await Wait.Until(() => Task.FromResult(AgentKeys.NodeIds(Path.Combine(_keys, name), "node-*.key")), k => k.Count == 1, $"agent {name}'s key"))[0]] = name;
-        }
-
-        // One worker per machine: each replica takes more than half of a machine's cores (the simulated machines are alike).
-        var machine = (await Api.Http.Find<DePIN.Abstractions.Nodes.NodeDetails>($"/v1/nodes/{ids.Keys.First()}"))!.Capabilities;
+        var (ids, machine) = await Machines("a", "b", "c");
         var jobs = new JobApi(Api.Http);
         var key = await jobs.NewTenant();
         // Workers only on the four agents' machines (eu-west), not the weather stations (us-east, us-west).
@@ -127,6 +124,76 @@ public sealed class TrainingTests(PostgresServer postgres) : IAsyncLifetime
         Assert.True(model.Metrics.MajorityClassAccuracy < 0.6);
     }
 
+    [Fact]
+    public async Task A_trained_model_served_by_two_nodes_answers_with_verifiable_receipts_and_fails_over_when_its_node_dies()
+    {
+        var size = await WeatherSnapshot();
+        var (ids, machine) = await Machines("a", "b");
+        var jobs = new JobApi(Api.Http);
+        var key = await jobs.NewTenant();
+        var onePerMachine = TestJob.Spec(replicas: 1, cpuCores: 1) with
+        {
+            Batch = null,
+            Resources = new ReplicaResources(machine.CpuCores / 2 + 1, 512L << 20, 0, 0),
+            Constraints = JobConstraints.None with { Regions = ["eu-west"] },
+        };
+        var train = onePerMachine with { Kind = JobKind.Training, Training = TrainingWork.Weather("weather", size) with { Rounds = 3 } };
+        (await jobs.Send(HttpMethod.Put, "/v1/jobs/model", key, train)).EnsureSuccessStatusCode();
+        var trained = await Wait.Until(() => Api.Http.Find<JobDetails>("/v1/jobs/model", key), j => j?.Status == JobStatus.Succeeded,
+            "the model trained", TimeSpan.FromMinutes(2));
+
+        // A model that does not exist cannot be deployed.
+        var unknown = onePerMachine with { Kind = JobKind.Inference, Inference = new((trained!.Result![0] == '0' ? "1" : "0") + trained.Result[1..]) };
+        Assert.Equal(["inference.modelHash"], await JobApi.Fields(await jobs.Send(HttpMethod.Put, "/v1/jobs/nothing", key, unknown)));
+
+        var serve = onePerMachine with { Kind = JobKind.Inference, Replicas = 2, Inference = new(trained.Result) };
+        (await jobs.Send(HttpMethod.Put, "/v1/jobs/serve", key, serve)).EnsureSuccessStatusCode();
+        await Wait.Until(() => Api.Http.Find<JobDetails>("/v1/jobs/serve", key), j => j?.Status == JobStatus.Running, "the model served", TimeSpan.FromMinutes(2));
+
+        // A rainy January day in Seattle, as the archive has it.
+        var rainy = new InferenceRequest(new Dictionary<string, FieldValue>
+        {
+            ["precipitation"] = FieldValue.Of(10.9), ["temp_max"] = FieldValue.Of(10.6), ["temp_min"] = FieldValue.Of(2.8), ["wind"] = FieldValue.Of(4.5),
+        }, 47.6062, -122.3321, new DateTimeOffset(2012, 1, 2, 0, 0, 0, TimeSpan.Zero));
+        var first = await Infer(trained.Result, rainy);
+        Assert.Equal("rain", first.Answer);
+        Assert.Equal(1, first.Attempts);
+        await AssertGenuine(first, trained.Result, rainy);
+
+        // Tampered, the receipt no longer verifies.
+        Assert.False((first.Receipt with { Answer = "sun" }).Verify());
+        Assert.False((first.Receipt with { InputHash = new string('0', 64) }).Verify());
+
+        // The answering node's agent dies; the next request times out there and the other node answers.
+        await _agents[ids[first.Receipt.NodeId]].Kill();
+        var second = await Infer(trained.Result, rainy);
+        Assert.NotEqual(first.Receipt.NodeId, second.Receipt.NodeId);
+        Assert.Equal(2, second.Attempts);
+        Assert.Equal("rain", second.Answer);
+        await AssertGenuine(second, trained.Result, rainy);
+
+        // Bad input is refused, naming the field.
+        using var missing = await Api.Http.PostAsJsonAsync($"/v1/models/{trained.Result}/infer",
+            rainy with { Values = new Dictionary<string, FieldValue> { ["wind"] = FieldValue.Of(4.5) } }, ApiJson.Options);
+        Assert.Equal(["values"], await JobApi.Fields(missing));
+    }
+
+    private async Task<InferenceResult> Infer(string model, InferenceRequest request)
+    {
+        using var response = await Api.Http.PostAsJsonAsync($"/v1/models/{model}/infer", request, ApiJson.Options);
+        Assert.True(response.IsSuccessStatusCode, $"{(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+        return (await response.Content.ReadFromJsonAsync<InferenceResult>(ApiJson.Options))!;
+    }
+
+    // The receipt is the registered node's, over this model and this input's canonical hash.
+    private async Task AssertGenuine(InferenceResult result, string model, InferenceRequest request)
+    {
+        var node = (await Api.Http.Find<DePIN.Abstractions.Nodes.NodeDetails>($"/v1/nodes/{result.Receipt.NodeId}"))!;
+        Assert.True(result.Receipt.Verify(Convert.ToBase64String(node.PublicKey)));
+        Assert.Equal((model, InferenceReceipt.HashInput(model, request.At, request.Latitude, request.Longitude, request.Values)),
+            (result.Receipt.ModelHash, result.Receipt.InputHash));
+    }
+
     /// <summary>Stations contribute the shipped archive; an operator snapshots it. Returns the snapshot's size.</summary>
     private async Task<long> WeatherSnapshot()
     {
@@ -150,6 +217,27 @@ public sealed class TrainingTests(PostgresServer postgres) : IAsyncLifetime
 
         using var snapshot = new HttpRequestMessage(HttpMethod.Post, "/v1/datasets/weather/snapshots").WithKey(DePIN.Testing.Http.OperatorKey);
         return (await (await Api.Http.SendAsync(snapshot)).EnsureSuccessStatusCode().Content.ReadFromJsonAsync<SnapshotManifest>(ApiJson.Options))!.Size;
+    }
+
+    /// <summary>
+    /// Starts an agent with one eu-west node per name; returns every agent's node (the stations agent's too) by id,
+    /// and the machine they all are (the simulated machines are alike): a replica taking more than half its cores
+    /// runs one per machine.
+    /// </summary>
+    private async Task<(Dictionary<string, string> Agents, DePIN.Abstractions.Nodes.NodeCapabilities Machine)> Machines(params string[] names)
+    {
+        foreach (var name in names)
+        {
+            _agents[name] = await Agent(name);
+        }
+
+        var ids = new Dictionary<string, string>();
+        foreach (var name in _agents.Keys)
+        {
+            ids[(await Wait.Until(() => Task.FromResult(AgentKeys.NodeIds(Path.Combine(_keys, name), "node-*.key")), k => k.Count == 1, $"agent {name}'s key"))[0]] = name;
+        }
+
+        return (ids, (await Api.Http.Find<DePIN.Abstractions.Nodes.NodeDetails>($"/v1/nodes/{ids.Keys.First()}"))!.Capabilities);
     }
 
     private Task<ServiceProcess> Agent(string name) => ServiceProcess.StartAgent(

@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using DePIN.Abstractions.Datasets;
+using DePIN.Abstractions.Inference;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
 using DePIN.Abstractions.Telemetry;
@@ -74,4 +75,9 @@ public static class ApiJson
 [JsonSerializable(typeof(TrainingDeltaReport))]
 [JsonSerializable(typeof(TrainingStatus))]
 [JsonSerializable(typeof(ModelVersion))]
+[JsonSerializable(typeof(InferenceRequest))]
+[JsonSerializable(typeof(InferenceResult))]
+[JsonSerializable(typeof(InferencePoll))]
+[JsonSerializable(typeof(InferenceTask[]))]
+[JsonSerializable(typeof(InferenceAnswers))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

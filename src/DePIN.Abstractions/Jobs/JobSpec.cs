@@ -107,7 +107,8 @@ public sealed record JobSpec(
     [property: Id(7)] VerificationPolicy Verification,
     [property: Id(8)] decimal MaxPricePerReplicaHour,
     [property: Id(9)] BatchWork? Batch = null,
-    [property: Id(10)] DePIN.Abstractions.Training.TrainingWork? Training = null);
+    [property: Id(10)] DePIN.Abstractions.Training.TrainingWork? Training = null,
+    [property: Id(11)] DePIN.Abstractions.Inference.InferenceWork? Inference = null);
 
 /// <summary>
 /// A Batch job's work: each replica (shard) runs the deterministic kernel <c>DePIN.Core.Work.BatchKernel</c> over

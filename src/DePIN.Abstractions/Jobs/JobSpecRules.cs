@@ -114,6 +114,19 @@ public static class JobSpecRules
             }
         }
 
+        if (spec.Kind == JobKind.Inference && spec.Inference is null)
+        {
+            Fail("inference", "is required for inference jobs: the model version to serve");
+        }
+        else if (spec.Kind != JobKind.Inference && spec.Inference is not null)
+        {
+            Fail("inference", "is only for inference jobs");
+        }
+        else if (spec.Inference is { } inference && !WorkRules.IsHash(inference.ModelHash))
+        {
+            Fail("inference.modelHash", "must be a model version's hash (lower-case hex SHA-256)");
+        }
+
         var c = spec.Constraints;
         CheckList("constraints.regions", c.Regions, RegionCode.IsValid, "is not a region code", errors);
         CheckList("constraints.labels", c.Labels, IsLabel, "is not a label (1–64 of letters, digits, '-', '_', '.', ':', '=')", errors);

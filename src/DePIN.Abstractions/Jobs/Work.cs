@@ -27,7 +27,8 @@ public sealed record WorkItem(
     [property: Id(5)] BatchWork? Batch,
     [property: Id(6)] long CheckpointEverySteps,
     [property: Id(7)] WorkCheckpoint? Resume,
-    [property: Id(8)] bool Stop);
+    [property: Id(8)] bool Stop,
+    [property: Id(9)] DePIN.Abstractions.Inference.InferenceWork? Inference = null);
 
 /// <summary>Everything a node should be running now, at a version that changes with every change.</summary>
 [GenerateSerializer, Immutable, Alias("DePIN.WorkSet")]

@@ -343,7 +343,7 @@ public sealed partial class JobGrain(
         {
             var shard = ShardOf(a.Replica);
             var resume = Job.Checkpoints.Find(c => c.Shard == shard)?.Checkpoint;
-            return Inbox(a.NodeId).Assign(new WorkItem(Key, a.Replica, shard, a.Attempt, spec.Kind, spec.Batch, every, resume, Stop: false));
+            return Inbox(a.NodeId).Assign(new WorkItem(Key, a.Replica, shard, a.Attempt, spec.Kind, spec.Batch, every, resume, Stop: false, spec.Inference));
         }));
     }
 

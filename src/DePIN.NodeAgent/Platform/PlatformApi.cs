@@ -2,6 +2,7 @@ using System.Net;
 using System.Text.Json;
 using DePIN.Abstractions.Datasets;
 using DePIN.Abstractions.Http;
+using DePIN.Abstractions.Inference;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
 using DePIN.Abstractions.Telemetry;
@@ -66,6 +67,29 @@ public sealed partial class PlatformApi(HttpClient http, ILogger<PlatformApi> lo
     /// <summary>The current round of a training slot; null when not delivered (retry), with Refused when the slot is not ours.</summary>
     public Task<(Delivery, TrainingRound?)> TrainingRound(NodeSigner signer, TrainingPoll poll, CancellationToken cancellationToken) =>
         Ask<TrainingPoll, TrainingRound>(signer, $"v1/nodes/{signer.NodeId}/training", poll, cancellationToken);
+
+    /// <summary>Long-polls for inference requests to the model of a slot.</summary>
+    public Task<(Delivery, InferenceTask[]?)> PollInference(NodeSigner signer, InferencePoll poll, CancellationToken cancellationToken) =>
+        Ask<InferencePoll, InferenceTask[]>(signer, $"v1/nodes/{signer.NodeId}/inference", poll, cancellationToken);
+
+    public Task<Delivery> SendAnswers(NodeSigner signer, InferenceAnswers answers, CancellationToken cancellationToken) =>
+        Send(signer, $"v1/nodes/{signer.NodeId}/inference/answers", JsonSerializer.SerializeToUtf8Bytes(answers, ApiJson.Options), cancellationToken);
+
+    /// <summary>A registered model version and its weights, checked against its hash; null when not delivered or not genuine.</summary>
+    public async Task<(ModelVersion Version, float[] Weights)?> Model(string hash, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var version = await http.GetFromJsonAsync<ModelVersion>($"v1/models/{hash}", ApiJson.Options, cancellationToken);
+            var weights = Weights.FromBytes(await http.GetByteArrayAsync($"v1/models/{hash}/weights", cancellationToken));
+            return version is not null && weights is not null && Weights.Hash(weights) == hash && version.Hash == hash ? (version, weights) : null;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or JsonException || ex is TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            LogUnreachable("-", $"v1/models/{hash}", ex.Message);
+            return null;
+        }
+    }
 
     /// <summary>Sends a worker's delta. Refused: the round closed or the slot is no longer ours; fetch the round again.</summary>
     public Task<Delivery> SubmitDelta(NodeSigner signer, TrainingDeltaReport report, CancellationToken cancellationToken) =>

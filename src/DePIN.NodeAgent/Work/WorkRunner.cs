@@ -1,7 +1,9 @@
+using DePIN.Abstractions.Inference;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Training;
 using DePIN.Core.Datasets;
 using DePIN.Core.Identity;
+using DePIN.Core.Inference;
 using DePIN.Core.Training;
 using DePIN.Core.Work;
 using DePIN.NodeAgent.Platform;
@@ -102,9 +104,15 @@ public sealed partial class WorkRunner(
                 return;
             }
 
+            if (item.Kind == JobKind.Inference)
+            {
+                await Serve(running);
+                return;
+            }
+
             if (item.Kind != JobKind.Batch || item.Batch is not { } batch)
             {
-                await Report(item, WorkReportKind.Failed, 0, token, error: $"This agent runs batch and training work; {item.Kind.ToString().ToLowerInvariant()} workloads are not supported yet.");
+                await Report(item, WorkReportKind.Failed, 0, token, error: $"This agent does not know {item.Kind.ToString().ToLowerInvariant()} work.");
                 return;
             }
 
@@ -253,6 +261,90 @@ public sealed partial class WorkRunner(
             {
                 return;
             }
+        }
+    }
+
+    /// <summary>
+    /// Serves a model version until the slot is stopped or withdrawn: downloads it (checking the weights against its
+    /// hash), then long-polls for requests, answers each with the model's class and probabilities, and signs a
+    /// receipt naming the model, this node, the input's hash and the answer.
+    /// </summary>
+    private async Task Serve(Running running)
+    {
+        var item = running.Item;
+        var token = running.Abandon.Token;
+        var backoff = new Backoff(time, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(10));
+        (ModelVersion Version, float[] Weights)? model = null;
+        for (var tries = 0; item.Inference is { } work && tries < 5 && (model = await api.Model(work.ModelHash, token)) is null; tries++)
+        {
+            await backoff.Wait(token);
+        }
+
+        if (model is null)
+        {
+            await Report(item, WorkReportKind.Failed, 0, token, error: $"Model {item.Inference?.ModelHash} could not be loaded, or its weights do not match its hash.");
+            return;
+        }
+
+        var hash = item.Inference!.ModelHash;
+        var (version, weights) = model.Value;
+        var task = version.Work.Task();
+        var mlp = version.Work.Model();
+        var normaliser = new Normaliser(version.Mean, version.Scale);
+        if (!await Report(item, WorkReportKind.Started, 0, token))
+        {
+            return;
+        }
+
+        long served = 0;
+        while (true)
+        {
+            await lease.Held(token);
+            if (running.StopRequested)
+            {
+                await Report(item, WorkReportKind.Stopped, served, token);
+                return;
+            }
+
+            var poll = new InferencePoll(signer.NodeId, item.JobKey, item.Slot, item.Attempt, PollWait.TotalSeconds, time.GetUtcNow());
+            var (delivery, requests) = await api.PollInference(signer, poll, token);
+            if (delivery is Delivery.Refused or Delivery.UnknownNode)
+            {
+                LogSuperseded(signer.NodeId, item.JobKey, item.Slot, item.Attempt);
+                return;
+            }
+
+            if (requests is null)
+            {
+                await backoff.Wait(token);
+                continue;
+            }
+
+            backoff.Reset();
+            lease.Renew();
+            if (requests.Length == 0)
+            {
+                continue;
+            }
+
+            var answers = new List<InferenceAnswer>(requests.Length);
+            foreach (var request in requests)
+            {
+                if (Contribution.FromCanonical(request.Input) is not { } input || task.Features(input) is not { } raw)
+                {
+                    continue; // the platform checked it; a request that does not decode gets no answer
+                }
+
+                var hidden = new float[mlp.Hidden];
+                var probabilities = new float[mlp.Classes];
+                mlp.Predict(weights, normaliser.Apply(raw), hidden, probabilities);
+                var answer = task.Classes[System.Numerics.Tensors.TensorPrimitives.IndexOfMax(probabilities)];
+                var inputHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(request.Input));
+                answers.Add(new InferenceAnswer(request.RequestId, InferenceReceipt.Sign(hash, inputHash, answer, probabilities, time.GetUtcNow(), signer)));
+            }
+
+            served += answers.Count;
+            await api.SendAnswers(signer, new InferenceAnswers(signer.NodeId, item.JobKey, item.Slot, item.Attempt, [.. answers], time.GetUtcNow()), token);
         }
     }
 

@@ -315,7 +315,7 @@ public static class JobEndpoints
             : (null, Problems.Malformed("query", new Dictionary<string, string[]> { ["tenant"] = ["operators name the tenant whose jobs they mean"] }));
     }
 
-    /// <summary>A training job cites a snapshot: it must exist, or the job could never start.</summary>
+    /// <summary>A training job cites a snapshot, an inference job a model: they must exist, or the job could never start.</summary>
     private static async Task CheckSnapshot(JobSpec spec, IGrainFactory grains, Dictionary<string, string[]> errors)
     {
         if (spec.Training is { } training && DatasetEndpoints.IsName(training.Dataset) &&
@@ -326,6 +326,11 @@ public static class JobEndpoints
         else if (spec.Training is { } named && !DatasetEndpoints.IsName(named.Dataset))
         {
             errors["training.dataset"] = ["is not a dataset name"];
+        }
+
+        if (spec.Inference is { } inference && await grains.GetGrain<IModelGrain>(inference.ModelHash).Get() is null)
+        {
+            errors["inference.modelHash"] = [$"is not a registered model version: {inference.ModelHash}"];
         }
     }
 

@@ -98,6 +98,9 @@ public static partial class Problems
     public static IResult UnknownModel(string hash) =>
         Problem(StatusCodes.Status404NotFound, "unknown-model", "No such model.", $"There is no model version '{hash}'.");
 
+    public static IResult NoAnswer(string hash, string detail) =>
+        Problem(StatusCodes.Status503ServiceUnavailable, "no-answer", $"Model {hash} could not answer.", detail);
+
     public static IResult Overloaded() =>
         Problem(StatusCodes.Status503ServiceUnavailable, "overloaded", "The platform is overloaded.",
             "Telemetry delivery to node grains is behind; retry shortly.");

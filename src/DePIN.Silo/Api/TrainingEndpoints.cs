@@ -133,7 +133,7 @@ public static class TrainingEndpoints
             ? TypedResults.Bytes(weights, "application/octet-stream")
             : Problems.UnknownModel(hash);
 
-    private static Dictionary<string, string[]> Check(string id, string nodeId, string jobKey, DateTimeOffset timestamp, PlatformClock clock, TimeSpan maxSkew)
+    internal static Dictionary<string, string[]> Check(string id, string nodeId, string jobKey, DateTimeOffset timestamp, PlatformClock clock, TimeSpan maxSkew)
     {
         var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
         if (nodeId != id)

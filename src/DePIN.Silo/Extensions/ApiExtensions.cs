@@ -34,6 +34,7 @@ public static class ApiExtensions
         app.MapWorkEndpoints();
         app.MapDatasetEndpoints();
         app.MapTrainingEndpoints();
+        app.MapInferenceEndpoints();
         return app;
     }
 }
