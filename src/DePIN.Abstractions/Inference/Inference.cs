@@ -35,8 +35,11 @@ public sealed record InferenceAnswer(string RequestId, InferenceReceipt Receipt)
 public sealed record Routed([property: Id(0)] InferenceReceipt? Receipt, [property: Id(1)] int Attempts, [property: Id(2)] string? Error);
 
 /// <summary>A serving node as the router knows it.</summary>
+/// <param name="Reputation">0 to 1, from verified results (new nodes start at 0.5).</param>
 [GenerateSerializer, Immutable, Alias("DePIN.ServingPlace")]
-public sealed record ServingPlace([property: Id(0)] string NodeId, [property: Id(1)] string Region, [property: Id(2)] double Latitude, [property: Id(3)] double Longitude);
+public sealed record ServingPlace(
+    [property: Id(0)] string NodeId, [property: Id(1)] string Region, [property: Id(2)] double Latitude, [property: Id(3)] double Longitude,
+    [property: Id(4)] double Reputation);
 
 /// <summary>
 /// The router of one model version (key: its hash) and the inboxes of the nodes serving it. Serving nodes announce

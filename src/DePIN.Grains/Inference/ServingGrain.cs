@@ -33,8 +33,8 @@ public sealed class InferenceOptions
 /// Routes one model version's requests (key: its hash) over the nodes serving it, and holds their inboxes. Nodes
 /// announce themselves by long-polling for requests. Each request goes to the node with the least expected time to
 /// an answer: the fibre round trip from the input's location to the node, plus the node's measured answer time
-/// through the platform (a moving average), times the requests already waiting on it; within the request's residency
-/// region if it has one. A node that does not answer within <see cref="InferenceOptions.AnswerTimeout"/> is left
+/// through the platform (a moving average) times the requests already waiting on it, over the node's reputation;
+/// within the request's residency region if it has one. A node that does not answer within <see cref="InferenceOptions.AnswerTimeout"/> is left
 /// alone for a while and the request goes to the next. An answer counts only with a receipt that verifies: the
 /// node's signature over this model, this input's hash and the answer. In memory: requests are not durable, and a
 /// caller whose silo dies retries.
@@ -158,7 +158,8 @@ public sealed partial class ServingGrain(PlatformClock clock, IOptions<Inference
             }
 
             var answer = node.AnswerMs ?? _options.UnmeasuredAnswer.TotalMilliseconds;
-            var cost = Geo.RoundTripMs(Geo.DistanceKm(latitude, longitude, node.Place.Latitude, node.Place.Longitude)) + answer * (1 + node.InFlight);
+            var cost = (Geo.RoundTripMs(Geo.DistanceKm(latitude, longitude, node.Place.Latitude, node.Place.Longitude)) + answer * (1 + node.InFlight))
+                       / Math.Max(node.Place.Reputation, 0.05);
             if (cost < bestCost)
             {
                 bestCost = cost;

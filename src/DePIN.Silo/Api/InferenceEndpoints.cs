@@ -116,9 +116,10 @@ public static class InferenceEndpoints
             return problem!;
         }
 
-        var node = (await grains.GetGrain<INodeGrain>(poll.NodeId).GetDetails())!.Capabilities;
+        var details = (await grains.GetGrain<INodeGrain>(poll.NodeId).GetDetails())!;
+        var node = details.Capabilities;
         var tasks = await grains.GetGrain<IServingGrain>(model!)
-            .Poll(new ServingPlace(poll.NodeId, node.Region, node.Latitude, node.Longitude), TimeSpan.FromSeconds(poll.WaitSeconds))
+            .Poll(new ServingPlace(poll.NodeId, node.Region, node.Latitude, node.Longitude, details.Reputation.Score), TimeSpan.FromSeconds(poll.WaitSeconds))
             .WaitAsync(cancellationToken);
         return TypedResults.Ok(tasks);
     }
