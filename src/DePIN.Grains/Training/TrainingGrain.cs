@@ -53,6 +53,7 @@ public sealed partial class TrainingGrain(
     private OuterLoop? _outer;
     private Mlp? _model;
     private List<Example> _heldOut = [];
+    private int _trainingExamples;
     // What workers see: only what has been written. Set with no await between its parts, as polls interleave.
     private (long Round, bool Done, string Encoded, string? ModelHash) _published;
     private IGrainTimer? _deadline;
@@ -75,7 +76,7 @@ public sealed partial class TrainingGrain(
             _model = work.Model();
             _outer = new OuterLoop(parameters, velocity, work.OuterLearningRate, work.OuterMomentum);
             var (examples, _) = await Examples(work, new Normaliser(Training.Mean, Training.Scale), cancellationToken);
-            _heldOut = [.. examples.Where(e => e.IsHeldOut)];
+            Split(examples);
         }
 
         Publish();
@@ -163,7 +164,7 @@ public sealed partial class TrainingGrain(
         {
             await GrainFactory.GetGrain<IModelGrain>(parametersHash).Register(new ModelVersion(
                 parametersHash, JobKey, work.Dataset, work.SnapshotSize, Training.SnapshotRoot, work, Training.Mean, Training.Scale,
-                new ModelMetrics(accuracy, _heldOut.Count, TrainingExamples, round, Majority(_heldOut)), clock.UtcNow));
+                new ModelMetrics(accuracy, _heldOut.Count, _trainingExamples, round, Majority(_heldOut)), clock.UtcNow));
         }
 
         Training.History.Add(new RoundSummary(Training.Round, _deltas.Count, accuracy, clock.UtcNow));
@@ -183,8 +184,6 @@ public sealed partial class TrainingGrain(
         _roundClosed = new(TaskCreationOptions.RunContinuationsAsynchronously);
         closed.TrySetResult();
     }
-
-    private int TrainingExamples { get; set; }
 
     // Round interleaves with everything (it long-polls): the first calls share one initialisation.
     private async Task Initialize()
@@ -219,8 +218,8 @@ public sealed partial class TrainingGrain(
         Training.Shards = job.Spec.Replicas;
         var snapshot = await GrainFactory.GetGrain<IDatasetGrain>(work.Dataset).GetSnapshot(work.SnapshotSize);
         var (examples, normaliser) = snapshot is null ? ([], new Normaliser([], [])) : await Examples(work, null, CancellationToken.None);
-        _heldOut = [.. examples.Where(e => e.IsHeldOut)];
-        if (snapshot is null || _heldOut.Count == 0 || TrainingExamples < Training.Shards)
+        Split(examples);
+        if (snapshot is null || _heldOut.Count == 0 || _trainingExamples < Training.Shards)
         {
             Training.Error = snapshot is null
                 ? $"Dataset {work.Dataset} has no snapshot at size {work.SnapshotSize}."
@@ -260,9 +259,14 @@ public sealed partial class TrainingGrain(
             }
         }
 
-        var result = work.Task().Examples(records, normaliser);
-        TrainingExamples = result.Examples.Count(e => !e.IsHeldOut);
-        return result;
+        return work.Task().Examples(records, normaliser);
+    }
+
+    /// <summary>Keeps the held-out examples for scoring rounds, and how many are left for training.</summary>
+    private void Split(List<Example> examples)
+    {
+        _heldOut = [.. examples.Where(e => e.IsHeldOut)];
+        _trainingExamples = examples.Count - _heldOut.Count;
     }
 
     private static double Majority(List<Example> examples) =>

@@ -297,6 +297,7 @@ public sealed partial class WorkRunner(
         }
 
         long served = 0;
+        var hidden = new float[mlp.Hidden];
         while (true)
         {
             await lease.Held(token);
@@ -335,8 +336,7 @@ public sealed partial class WorkRunner(
                     continue; // the platform checked it; a request that does not decode gets no answer
                 }
 
-                var hidden = new float[mlp.Hidden];
-                var probabilities = new float[mlp.Classes];
+                var probabilities = new float[mlp.Classes]; // goes out in the receipt
                 mlp.Predict(weights, normaliser.Apply(raw), hidden, probabilities);
                 var answer = task.Classes[System.Numerics.Tensors.TensorPrimitives.IndexOfMax(probabilities)];
                 var inputHash = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(request.Input));

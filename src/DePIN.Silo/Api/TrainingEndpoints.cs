@@ -76,12 +76,11 @@ public static class TrainingEndpoints
             return Problems.Malformed("training poll", errors);
         }
 
-        if (await Refused(grains, poll.NodeId, poll.JobKey, poll.Slot, poll.Attempt) is { } refused)
+        if (await Shard(grains, poll.NodeId, poll.JobKey, poll.Slot, poll.Attempt) is not { } shard)
         {
-            return refused;
+            return Problems.Superseded(poll.JobKey, poll.Slot, poll.Attempt);
         }
 
-        var shard = poll.Slot % (await grains.GetGrain<IJobGrain>(poll.JobKey).Get())!.Spec.Replicas;
         var round = await grains.GetGrain<ITrainingGrain>(poll.JobKey).Round(shard, poll.KnownRound, TimeSpan.FromSeconds(poll.WaitSeconds))
             .WaitAsync(cancellationToken);
         return TypedResults.Ok(round);
@@ -109,12 +108,11 @@ public static class TrainingEndpoints
             return Problems.Malformed("delta", errors);
         }
 
-        if (await Refused(grains, report.NodeId, report.JobKey, report.Slot, report.Attempt) is { } refused)
+        if (await Shard(grains, report.NodeId, report.JobKey, report.Slot, report.Attempt) is not { } shard)
         {
-            return refused;
+            return Problems.Superseded(report.JobKey, report.Slot, report.Attempt);
         }
 
-        var shard = report.Slot % (await grains.GetGrain<IJobGrain>(report.JobKey).Get())!.Spec.Replicas;
         return await grains.GetGrain<ITrainingGrain>(report.JobKey).Submit(shard, report.Round, delta!) switch
         {
             DeltaOutcome.Accepted => TypedResults.Accepted((string?)null),
@@ -150,9 +148,12 @@ public static class TrainingEndpoints
         return errors;
     }
 
-    // Only the node holding the slot in the job's current attempt takes part in its rounds.
-    private static async Task<IResult?> Refused(IGrainFactory grains, string nodeId, string jobKey, int slot, int attempt) =>
-        await grains.GetGrain<IJobGrain>(jobKey).Holds(nodeId, slot, attempt) ? null : Problems.Superseded(jobKey, slot, attempt);
+    // The slot's shard; null unless the node holds the slot in the job's current attempt (only then is it heard).
+    private static async Task<int?> Shard(IGrainFactory grains, string nodeId, string jobKey, int slot, int attempt)
+    {
+        var job = grains.GetGrain<IJobGrain>(jobKey);
+        return await job.Holds(nodeId, slot, attempt) && await job.Get() is { } details ? slot % details.Spec.Replicas : null;
+    }
 
     private const int MaxDeltaBytes = 4 * 1024 * 1024;
 }
