@@ -9,6 +9,7 @@ using DePIN.Bench.Maintenance;
 using DePIN.Bench.Scheduling;
 using DePIN.Bench.Training;
 using DePIN.Core.Inference;
+using DePIN.Core.Maintenance;
 using DePIN.Core.Training;
 
 namespace DePIN.Bench;
@@ -27,7 +28,7 @@ public static class BenchCommand
                DePIN.Bench schedule-sim [--nodes 2000] [--days 7] [--seed 1] [--load 0.75] [--warmup-days 3]
                DePIN.Bench inference [--nodes 500] [--requests 100000] [--seed 1]
                DePIN.Bench training [--workers 8] [--inner-steps 500] [--target 0.87] [--seed 1] [--max-steps 20000] [--churn 0.3]
-               DePIN.Bench nab --data NAB_FOLDER
+               DePIN.Bench nab --data NAB_FOLDER [--levels 7] [--scales 4]
         """;
 
     public static async Task<int> Run(string[] args)
@@ -75,7 +76,10 @@ public static class BenchCommand
                     Seed: options.Int("seed", 1),
                     MaxSteps: options.Int("max-steps", 20_000),
                     Churn: options.Fraction("churn", 0.3)), Console.Error),
-                "nab" => NabScenario.Prepare(options.String("data") ?? throw new ArgumentException("nab needs --data, a folder in NAB's layout (data/ and labels/combined_windows.json)."), Console.Error),
+                "nab" => NabScenario.Prepare(
+                    options.String("data") ?? throw new ArgumentException("nab needs --data, a folder in NAB's layout (data/ and labels/combined_windows.json)."),
+                    new NoveltyOptions { Levels = options.Int("levels", new NoveltyOptions().Levels), Scales = options.Int("scales", new NoveltyOptions().Scales) },
+                    Console.Error),
                 _ => throw new ArgumentException($"Unknown scenario '{args[0]}'."),
             };
             options.EnsureAllUsed();

@@ -12,9 +12,9 @@ namespace DePIN.Bench.Maintenance;
 /// </summary>
 public static class NabScenario
 {
-    public static Func<Task<JsonObject>> Prepare(string data, TextWriter log) => () => Task.FromResult(Run(data, log));
+    public static Func<Task<JsonObject>> Prepare(string data, NoveltyOptions detector, TextWriter log) => () => Task.FromResult(Run(data, detector, log));
 
-    private static JsonObject Run(string data, TextWriter log)
+    private static JsonObject Run(string data, NoveltyOptions detector, TextWriter log)
     {
         var clock = Stopwatch.StartNew();
         var files = NabCorpus.Read(data);
@@ -23,7 +23,7 @@ public static class NabScenario
         log.WriteLine($"nab: {files.Count} files, {rows:N0} rows, {files.Sum(f => f.Windows.Length)} windows from {data}");
 
         var detect = Stopwatch.StartNew();
-        var scores = files.Select(f => Detect(f, new NoveltyDetector(Options(f)))).ToArray();
+        var scores = files.Select(f => Detect(f, new NoveltyDetector(Options(f, detector)))).ToArray();
         detect.Stop();
 
         var json = new JsonObject { ["scenario"] = "nab", ["files"] = files.Count };
@@ -44,30 +44,30 @@ public static class NabScenario
         var results = Path.Combine(data, "results");
         if (Directory.Exists(results))
         {
-            foreach (var detector in Directory.GetDirectories(results).Select(Path.GetFileName).Order(StringComparer.Ordinal))
+            foreach (var name in Directory.GetDirectories(results).Select(Path.GetFileName).Order(StringComparer.Ordinal))
             {
-                var published = files.Select(f => NabCorpus.ReadScores(data, detector!, f)).ToArray();
-                baselines[detector!] = new JsonObject(profiles.Select(p =>
+                var published = files.Select(f => NabCorpus.ReadScores(data, name!, f)).ToArray();
+                baselines[name!] = new JsonObject(profiles.Select(p =>
                     KeyValuePair.Create<string, JsonNode?>(p.Name, Math.Round(NabEvaluation.Evaluate(files, published, p).Normalised, 2))));
-                log.WriteLine($"  published {detector} on the same files: {baselines[detector!]!.ToJsonString()}");
+                log.WriteLine($"  published {name} on the same files: {baselines[name!]!.ToJsonString()}");
             }
         }
 
         json["detector"] = nameof(NoveltyDetector);
+        json["levels"] = detector.Levels;
+        json["scales"] = detector.Scales;
         json["rows"] = rows;
         json["rows_per_second"] = Math.Round(rows / detect.Elapsed.TotalSeconds);
         json["published_on_same_files"] = baselines;
         json["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
-        json["standard"] = json["standard"]!.DeepClone();
-        json["reward_low_FP_rate"] = json["reward_low_FP_rate"]!.DeepClone();
-        json["reward_low_FN_rate"] = json["reward_low_FN_rate"]!.DeepClone();
         return json;
     }
 
-    private static NoveltyOptions Options(NabFile file)
+    /// <summary>NAB tells each detector its file's probationary length; the detector learns over it and rests a fifth of it.</summary>
+    private static NoveltyOptions Options(NabFile file, NoveltyOptions detector)
     {
         var probation = new NabScorer(NabProfile.Published[0]).ProbationaryRows(file.Values.Length);
-        return new NoveltyOptions(Warmup: probation, Rest: Math.Max(1, probation / 5));
+        return detector with { Warmup = probation, Rest = probation / 5 };
     }
 
     private static double[] Detect(NabFile file, IAnomalyDetector detector)
