@@ -29,6 +29,7 @@ public static class BenchCommand
                DePIN.Bench inference [--nodes 500] [--requests 100000] [--seed 1]
                DePIN.Bench training [--workers 8] [--inner-steps 500] [--target 0.87] [--seed 1] [--max-steps 20000] [--churn 0.3]
                DePIN.Bench nab --data NAB_FOLDER [--levels 7] [--scales 4]
+               DePIN.Bench failure-sim [--seed 1] [--nodes 500] [--days 5] [--warmup-days 2] [--mtbf-days 10] [--horizon-hours 6]
         """;
 
     public static async Task<int> Run(string[] args)
@@ -80,6 +81,13 @@ public static class BenchCommand
                     options.String("data") ?? throw new ArgumentException("nab needs --data, a folder in NAB's layout (data/ and labels/combined_windows.json)."),
                     new NoveltyOptions { Levels = options.Int("levels", new NoveltyOptions().Levels), Scales = options.Int("scales", new NoveltyOptions().Scales) },
                     Console.Error),
+                "failure-sim" => Synchronous(FailureSimScenario.Run, new FailureSimSettings(
+                    Nodes: options.Int("nodes", 500),
+                    Days: options.Int("days", 5),
+                    WarmupDays: options.Int("warmup-days", 2),
+                    Seed: options.Int("seed", 1),
+                    MeanDaysToFailure: options.Int("mtbf-days", 10),
+                    Horizon: TimeSpan.FromHours(options.Int("horizon-hours", 6))), Console.Error),
                 _ => throw new ArgumentException($"Unknown scenario '{args[0]}'."),
             };
             options.EnsureAllUsed();
@@ -94,6 +102,9 @@ public static class BenchCommand
             return 2;
         }
     }
+
+    private static Func<Task<JsonObject>> Synchronous<TSettings>(Func<TSettings, TextWriter, JsonObject> run, TSettings settings, TextWriter log) =>
+        () => Task.FromResult(run(settings, log));
 
     private sealed class Options
     {
