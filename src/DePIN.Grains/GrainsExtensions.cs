@@ -46,6 +46,14 @@ public static class GrainsExtensions
             .Validate(o => o.AnswerTimeout > TimeSpan.Zero && o.MaxAttempts >= 1 && o.SuspectFor >= TimeSpan.Zero && o.ServingLease > TimeSpan.Zero,
                 "Inference: AnswerTimeout and ServingLease must be positive, MaxAttempts at least 1, SuspectFor not negative.")
             .ValidateOnStart();
+        services.AddOptions<DePIN.Grains.Maintenance.MaintenanceOptions>()
+            .Bind(configuration.GetSection(DePIN.Grains.Maintenance.MaintenanceOptions.Section))
+            .Validate(o => o.RiskInterval > TimeSpan.Zero && o.ExampleInterval > TimeSpan.Zero && o.Horizon > TimeSpan.Zero &&
+                           o.RetrainInterval > TimeSpan.Zero && o.MinimumFailures >= 1 && o.MaxExamples >= 2 * o.MinimumFailures &&
+                           o.ReleaseBelow < o.DrainAt && o.DetectorWarmup >= 0,
+                "Maintenance: intervals and the horizon must be positive, MinimumFailures at least 1 and MaxExamples at least twice it, ReleaseBelow below DrainAt.")
+            .ValidateOnStart();
+        services.TryAddSingleton<DePIN.Grains.Maintenance.FailureModels>();
         services.AddSingleton<IGrainStorageSerializer, OrleansGrainStorageSerializer>();
 
         silo.AddMemoryStreams(StreamNames.Provider, streams =>

@@ -247,7 +247,7 @@ public static class FailureSimScenario
             }
 
             var lowFor = node.LowSince is { } since ? now - since : TimeSpan.Zero;
-            var drain = _policy.ShouldDrain(node.Draining, risk, lowFor, DrainOverride.Auto);
+            var drain = _policy.ShouldDrain(node.Draining, risk, lowFor);
             if (drain && !node.Draining)
             {
                 node.Draining = true;

@@ -48,6 +48,7 @@ public static class ApiJson
 [JsonSerializable(typeof(NodeRegistration))]
 [JsonSerializable(typeof(RegistrationResult))]
 [JsonSerializable(typeof(NodeDetails))]
+[JsonSerializable(typeof(MaintenanceRequest))]
 [JsonSerializable(typeof(NodeSummary[]))]
 [JsonSerializable(typeof(NodeEvent))]
 [JsonSerializable(typeof(TelemetryBatch))]

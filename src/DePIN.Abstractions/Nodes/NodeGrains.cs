@@ -23,6 +23,14 @@ public interface INodeGrain : IGrainWithStringKey
     [Alias("RecordVerdict")]
     Task RecordVerdict(bool agreed);
 
+    /// <summary>
+    /// An operator holds the node drained (<see cref="MaintenanceMode.Drain"/>), keeps it in service whatever its risk
+    /// (<see cref="MaintenanceMode.Keep"/>) or gives the decision back to its risk (<see cref="MaintenanceMode.Auto"/>).
+    /// Null when the node never registered.
+    /// </summary>
+    [Alias("SetMaintenanceMode")]
+    Task<NodeDetails?> SetMaintenanceMode(MaintenanceMode mode);
+
     /// <summary>Re-evaluates liveness now. Timers call this; so may an operator.</summary>
     [Alias("CheckLiveness")]
     Task CheckLiveness();

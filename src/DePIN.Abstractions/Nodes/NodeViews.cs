@@ -36,7 +36,36 @@ public sealed record NodeDetails(
     [property: Id(8)] long LastSequence,
     [property: Id(9)] TelemetrySummary Telemetry,
     [property: Id(10)] TelemetryCounters Counters,
-    [property: Id(11)] NodeReputation Reputation);
+    [property: Id(11)] NodeReputation Reputation,
+    [property: Id(12)] NodeMaintenance? Maintenance = null);
+
+/// <summary>How an operator holds a node's draining: risk decides, or the node is held drained or kept in service.</summary>
+[GenerateSerializer, Alias("DePIN.MaintenanceMode")]
+public enum MaintenanceMode
+{
+    /// <summary>The node drains when its failure risk passes the threshold and returns when it falls back.</summary>
+    Auto,
+
+    /// <summary>Drained whatever the risk, until an operator says otherwise.</summary>
+    Drain,
+
+    /// <summary>Never drained for risk, until an operator says otherwise.</summary>
+    Keep,
+}
+
+/// <summary>A node's predicted failure risk and what is done about it.</summary>
+/// <param name="Risk">0 to 1: the chance it fails within the horizon, as last assessed.</param>
+/// <param name="Source">"rule" (the transparent fallback) or "model" (learnt from the fleet's history).</param>
+/// <param name="Reason">The evidence that weighed most, or what the model learnt from.</param>
+/// <param name="Anomalies">Detector alarms on the node's metrics since its grain activated.</param>
+[GenerateSerializer, Immutable, Alias("DePIN.NodeMaintenance")]
+public sealed record NodeMaintenance(
+    [property: Id(0)] MaintenanceMode Mode,
+    [property: Id(1)] double Risk,
+    [property: Id(2)] string Source,
+    [property: Id(3)] string Reason,
+    [property: Id(4)] DateTimeOffset? AssessedAt,
+    [property: Id(5)] long Anomalies);
 
 /// <summary>How a node's checked results went: results that agreed with the majority, and results that did not.</summary>
 /// <param name="Score">0 to 1; see <c>DePIN.Core.Work.Reputation</c>.</param>
@@ -74,3 +103,6 @@ public sealed record NodeQuery(
     public const int DefaultLimit = 1000;
     public const int MaxLimit = 10_000;
 }
+
+/// <summary>The body of <c>PUT /v1/nodes/{id}/maintenance</c>: <c>{"mode":"auto"|"drain"|"keep"}</c>.</summary>
+public sealed record MaintenanceRequest(MaintenanceMode Mode);

@@ -7,15 +7,42 @@ namespace DePIN.Abstractions.Telemetry;
 /// <param name="Sequence">Strictly increasing per node; a batch not above the last accepted one is dropped.</param>
 /// <param name="Timestamp">When the agent signed the batch.</param>
 /// <param name="Samples">One or more samples, oldest first.</param>
+/// <param name="Faults">Fault events the agent saw since its previous batch (GPU Xid and ECC errors, disk errors,
+/// process crashes, kernel errors); absent or empty when there were none.</param>
 [GenerateSerializer, Immutable, Alias("DePIN.TelemetryBatch")]
 public sealed record TelemetryBatch(
     [property: Id(0)] string NodeId,
     [property: Id(1)] long Sequence,
     [property: Id(2)] DateTimeOffset Timestamp,
-    [property: Id(3)] TelemetrySample[] Samples);
+    [property: Id(3)] TelemetrySample[] Samples,
+    [property: Id(4)] FaultReport[]? Faults = null);
+
+/// <summary>One fault event an agent saw on its host.</summary>
+/// <param name="Kind">One of <see cref="FaultKinds.All"/>.</param>
+/// <param name="Detail">What the host said, e.g. the kernel log line; at most 256 characters.</param>
+[GenerateSerializer, Immutable, Alias("DePIN.FaultReport")]
+public sealed record FaultReport(
+    [property: Id(0)] DateTimeOffset At,
+    [property: Id(1)] string Kind,
+    [property: Id(2)] string Detail);
+
+/// <summary>The fault kinds an agent reports, as they appear in <see cref="FaultReport.Kind"/>.</summary>
+public static class FaultKinds
+{
+    public const string GpuXid = "gpu_xid";
+    public const string GpuEcc = "gpu_ecc";
+    public const string Disk = "disk";
+    public const string Crash = "crash";
+    public const string Kernel = "kernel";
+
+    public static readonly string[] All = [GpuXid, GpuEcc, Disk, Crash, Kernel];
+}
 
 /// <summary>One reading of the host. Rates are averages since the previous sample.</summary>
 /// <param name="CpuUtilization">0 to 1 over all cores.</param>
+/// <param name="PacketLoss">0 to 1: the share of the host's TCP segments retransmitted since the previous sample;
+/// absent when unknown.</param>
+/// <param name="LatencyMs">Round trip to the platform, as the agent last measured it; absent when unknown.</param>
 [GenerateSerializer, Immutable, Alias("DePIN.TelemetrySample")]
 public sealed record TelemetrySample(
     [property: Id(0)] DateTimeOffset At,
@@ -28,7 +55,9 @@ public sealed record TelemetrySample(
     [property: Id(7)] double DiskWriteBytesPerSecond,
     [property: Id(8)] long DiskUsedBytes,
     [property: Id(9)] long DiskTotalBytes,
-    [property: Id(10)] GpuSample[] Gpus);
+    [property: Id(10)] GpuSample[] Gpus,
+    [property: Id(11)] double? PacketLoss = null,
+    [property: Id(12)] double? LatencyMs = null);
 
 /// <summary>One GPU's reading.</summary>
 /// <param name="Utilization">0 to 1.</param>

@@ -64,19 +64,6 @@ public sealed class RiskRule : IFailureRisk
     }
 }
 
-/// <summary>How an operator has set a node's draining: by risk, or held one way whatever the risk says.</summary>
-public enum DrainOverride
-{
-    /// <summary>Risk decides.</summary>
-    Auto,
-
-    /// <summary>Drained until the operator says otherwise.</summary>
-    Drain,
-
-    /// <summary>Never drained for risk.</summary>
-    Keep,
-}
-
 /// <summary>
 /// When risk drains a node and when it lets it back: drain at <see cref="DrainAt"/>, return once risk has stayed
 /// below <see cref="ReleaseBelow"/> for <see cref="SettleFor"/>, so a node does not flap around one threshold.
@@ -85,11 +72,14 @@ public sealed record DrainPolicy(double DrainAt = 0.9, double ReleaseBelow = 0.3
 {
     public static DrainPolicy Default { get; } = new(SettleFor: TimeSpan.FromMinutes(30));
 
-    /// <summary>Whether the node should be draining, given whether it is, its risk and how long risk has been low.</summary>
-    public bool ShouldDrain(bool draining, double risk, TimeSpan lowFor, DrainOverride mode) => mode switch
+    /// <summary>
+    /// Whether the node should be draining, given whether it is, its risk, how long risk has been below the release
+    /// line, and an operator's decision (<paramref name="held"/>: true to hold it drained, false to keep it in service,
+    /// null to let risk decide).
+    /// </summary>
+    public bool ShouldDrain(bool draining, double risk, TimeSpan lowFor, bool? held = null) => held switch
     {
-        DrainOverride.Drain => true,
-        DrainOverride.Keep => false,
+        { } decided => decided,
         _ when !draining => risk >= DrainAt,
         _ => risk >= ReleaseBelow || lowFor < SettleFor,
     };

@@ -21,7 +21,8 @@ public static class RejectReasons
 /// The <c>DePIN</c> meter. Prometheus names, as the OpenTelemetry exporter writes them:
 /// <c>depin_nodes{status}</c>, <c>depin_telemetry_batches_total</c>, <c>depin_telemetry_rejected_total{reason}</c>,
 /// <c>depin_telemetry_lag_seconds</c>, <c>depin_jobs{state}</c>, <c>depin_placements_total{policy,outcome}</c>,
-/// <c>depin_placement_latency_seconds</c>, <c>depin_job_interruptions_total{reason}</c>.
+/// <c>depin_placement_latency_seconds</c>, <c>depin_job_interruptions_total{reason}</c>, <c>depin_node_risk{node}</c>
+/// (for the nodes whose grains this silo hosts), <c>depin_anomalies_total{metric}</c>, <c>depin_drains_total{reason}</c>.
 /// </summary>
 public sealed class DePINMetrics
 {
@@ -38,6 +39,9 @@ public sealed class DePINMetrics
     private readonly Counter<long> _contributions;
     private readonly ConcurrentDictionary<string, long> _datasetRecords = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, int> _quarantined = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, double> _risk = new(StringComparer.Ordinal);
+    private readonly Counter<long> _anomalies;
+    private readonly Counter<long> _drains;
 
     public DePINMetrics(IMeterFactory meterFactory)
     {
@@ -60,6 +64,10 @@ public sealed class DePINMetrics
             });
         meter.CreateObservableGauge("depin.nodes", _nodes.Observe,
             description: "Nodes by status, as kept by the directory shards this silo hosts; sum over silos for the fleet.");
+        _anomalies = meter.CreateCounter<long>("depin.anomalies", description: "Anomaly detector alarms on node telemetry, by metric.");
+        _drains = meter.CreateCounter<long>("depin.drains", description: "Nodes drained, by reason (risk or operator).");
+        meter.CreateObservableGauge("depin.node.risk", () => _risk.Select(r => new Measurement<double>(r.Value, new KeyValuePair<string, object?>("node", r.Key))),
+            description: "Each node's last assessed risk of failing within the horizon, 0 to 1.");
         _contributions = meter.CreateCounter<long>("depin.dataset.contributions",
             description: "Dataset contributions by outcome: accepted, duplicate (a retry answered with its first receipt) or the reason for refusing it.");
         meter.CreateObservableGauge("depin.dataset.records", () => _datasetRecords.Select(d => new Measurement<long>(d.Value, new KeyValuePair<string, object?>("dataset", d.Key))),
@@ -71,6 +79,15 @@ public sealed class DePINMetrics
     }
 
     public void BatchAccepted() => _batches.Add(1);
+
+    public void Anomaly(string metric) => _anomalies.Add(1, new KeyValuePair<string, object?>("metric", metric));
+
+    public void Drained(string reason) => _drains.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    public void ReportRisk(string nodeId, double risk) => _risk[nodeId] = risk;
+
+    /// <summary>The node's grain left this silo: another reports it now.</summary>
+    public void ForgetRisk(string nodeId) => _risk.TryRemove(nodeId, out _);
 
     public void BatchRejected(string reason) => _rejected.Add(1, new KeyValuePair<string, object?>("reason", reason));
 

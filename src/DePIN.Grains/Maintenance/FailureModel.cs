@@ -5,7 +5,8 @@ using Microsoft.ML.Data;
 namespace DePIN.Grains.Maintenance;
 
 /// <summary>One labelled moment of a node's history: its evidence then, and whether it failed within the horizon.</summary>
-public readonly record struct FailureExample(float[] Features, bool Failed);
+[GenerateSerializer, Immutable, Alias("DePIN.FailureExample")]
+public readonly record struct FailureExample([property: Id(0)] float[] Features, [property: Id(1)] bool Failed);
 
 /// <summary>
 /// A failure model learnt from the fleet's own history with ML.NET's FastTree (gradient-boosted trees), its output
@@ -19,10 +20,13 @@ public sealed class FailureModel : IFailureRisk, IDisposable
     private readonly ITransformer _model;
     private readonly ThreadLocal<PredictionEngine<Row, Prediction>> _engines;
 
-    private FailureModel(MLContext ml, ITransformer model, int examples, int failures)
+    private readonly DataViewSchema _schema;
+
+    private FailureModel(MLContext ml, ITransformer model, DataViewSchema schema, int examples, int failures)
     {
         _ml = ml;
         _model = model;
+        _schema = schema;
         Examples = examples;
         Failures = failures;
         _engines = new ThreadLocal<PredictionEngine<Row, Prediction>>(() => _ml.Model.CreatePredictionEngine<Row, Prediction>(_model), trackAllValues: true);
@@ -55,7 +59,33 @@ public sealed class FailureModel : IFailureRisk, IDisposable
             MinimumExampleCountPerLeaf = 50,
             LearningRate = 0.1,
         });
-        return new FailureModel(ml, trainer.Fit(data), examples.Count, failures);
+        return new FailureModel(ml, trainer.Fit(data), data.Schema, examples.Count, failures);
+    }
+
+    /// <summary>The model as ML.NET's zip, with how much it learnt from, for storage and for other silos.</summary>
+    public byte[] Save()
+    {
+        using var stream = new MemoryStream();
+        using (var writer = new BinaryWriter(stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(Examples);
+            writer.Write(Failures);
+        }
+
+        _ml.Model.Save(_model, _schema, stream);
+        return stream.ToArray();
+    }
+
+    /// <summary>A model saved by <see cref="Save"/>.</summary>
+    public static FailureModel Load(byte[] saved)
+    {
+        using var stream = new MemoryStream(saved, writable: false);
+        using var reader = new BinaryReader(stream, System.Text.Encoding.UTF8, leaveOpen: true);
+        var examples = reader.ReadInt32();
+        var failures = reader.ReadInt32();
+        var ml = new MLContext();
+        var model = ml.Model.Load(stream, out var schema);
+        return new FailureModel(ml, model, schema, examples, failures);
     }
 
     public RiskAssessment Assess(float[] features)

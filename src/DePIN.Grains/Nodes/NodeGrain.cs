@@ -1,11 +1,13 @@
 using DePIN.Abstractions;
 using DePIN.Abstractions.Nodes;
 using DePIN.Abstractions.Telemetry;
+using DePIN.Core.Maintenance;
 using DePIN.Core.Nodes;
 using DePIN.Core.Telemetry;
 using DePIN.Core.Work;
 using DePIN.Grains.Diagnostics;
 using DePIN.Grains.Directory;
+using DePIN.Grains.Maintenance;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
@@ -15,19 +17,25 @@ namespace DePIN.Grains.Nodes;
 
 /// <summary>
 /// One provider node: registration, status and liveness, and a rolling summary of its telemetry, which it consumes
-/// from the <c>telemetry</c> stream through an implicit subscription.
+/// from the <c>telemetry</c> stream through an implicit subscription. It also watches the node's health: an anomaly
+/// detector on every metric, the fault events its agent reports and its network, assessed as a risk of failing within
+/// the horizon (<see cref="FailureModels"/>); a risky node is drained, and returns to service when the risk falls.
 /// </summary>
 /// <remarks>
 /// Registration and every status change are written before they are acknowledged or announced. Telemetry is a
 /// heartbeat stream: its summary and sequence watermark are checkpointed every <see cref="NodeOptions.CheckpointInterval"/>.
 /// A fresh activation does not trust batches signed before it started, so a batch replayed after a crash, with a
-/// sequence number above the last checkpoint, is still refused.
+/// sequence number above the last checkpoint, is still refused. The health evidence lives in memory: a fresh
+/// activation's detectors learn again (<see cref="MaintenanceOptions.DetectorWarmup"/>), while the drain decision and
+/// the operator's mode are durable.
 /// </remarks>
 [ImplicitStreamSubscription(StreamNames.Telemetry)]
 public sealed partial class NodeGrain(
     [PersistentState("node", StorageNames.Nodes)] IPersistentState<NodeState> state,
     PlatformClock clock,
     IOptions<NodeOptions> options,
+    IOptions<MaintenanceOptions> maintenance,
+    FailureModels failureModels,
     DePINMetrics metrics,
     ILogger<NodeGrain> logger)
     : Grain, INodeGrain, IStreamSubscriptionObserver, IAsyncObserver<TelemetryBatch>, IRemindable
@@ -43,6 +51,14 @@ public sealed partial class NodeGrain(
     private bool _directoryBehind;
     private INodeGrain? _self;
     private IAsyncStream<NodeEvent>? _events;
+    private readonly MaintenanceOptions _maintenance = maintenance.Value;
+    private readonly NodeHealth _health = new(maintenance.Value.Health);
+    private readonly Queue<(DateTimeOffset At, float[] Features)> _moments = new();
+    private readonly List<FailureExample> _examples = [];
+    private RiskAssessment _risk = new(0, RiskRule.Source, "not assessed yet");
+    private DateTimeOffset? _assessedAt;
+    private DateTimeOffset? _lowSince;
+    private long _anomalies;
 
     private NodeState Node => state.State;
 
@@ -76,6 +92,8 @@ public sealed partial class NodeGrain(
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         _livenessTimer?.Dispose();
+        metrics.ForgetRisk(NodeId);
+        await SendExamples();
         if (_changes == _written)
         {
             return;
@@ -177,7 +195,7 @@ public sealed partial class NodeGrain(
     public async Task CheckLiveness()
     {
         _livenessDueAt = null;
-        if (!Node.IsRegistered || Node.Status is not (NodeStatus.Online or NodeStatus.Suspect) || Node.LastHeardAt is not { } lastHeard)
+        if (!Node.IsRegistered || Node.Status is not (NodeStatus.Online or NodeStatus.Suspect or NodeStatus.Draining) || Node.LastHeardAt is not { } lastHeard)
         {
             return;
         }
@@ -187,7 +205,7 @@ public sealed partial class NodeGrain(
         {
             Liveness.Offline => NodeStatus.Offline,
             Liveness.Suspect => NodeStatus.Suspect,
-            _ => NodeStatus.Online,
+            _ => Heard,
         };
 
         if (verdict != Node.Status)
@@ -244,7 +262,13 @@ public sealed partial class NodeGrain(
 
         if (Node.Status is NodeStatus.Registered or NodeStatus.Suspect or NodeStatus.Offline)
         {
-            await ChangeStatus(NodeStatus.Online, "telemetry arrived");
+            await ChangeStatus(Heard, "telemetry arrived");
+        }
+
+        Watch(batch, now);
+        if (_assessedAt is not { } assessed || now - assessed >= _maintenance.RiskInterval)
+        {
+            await Assess(now);
         }
 
         if (_livenessDueAt is null)
@@ -253,7 +277,160 @@ public sealed partial class NodeGrain(
         }
     }
 
+    public async Task<NodeDetails?> SetMaintenanceMode(MaintenanceMode mode)
+    {
+        if (!Node.IsRegistered)
+        {
+            return null;
+        }
+
+        if (mode != Node.Mode)
+        {
+            Node.Mode = mode;
+            await WriteState();
+            LogModeSet(NodeId, mode);
+            await Decide(clock.UtcNow);
+        }
+
+        return Details();
+    }
+
     public Task OnCompletedAsync() => Task.CompletedTask;
+
+    /// <summary>The status a node has while it is heard: Draining when it is being drained, Online otherwise.</summary>
+    private NodeStatus Heard => Node.Draining ? NodeStatus.Draining : NodeStatus.Online;
+
+    /// <summary>Runs the batch's samples through the node's detectors and counts its fault events.</summary>
+    private void Watch(TelemetryBatch batch, DateTimeOffset now)
+    {
+        foreach (var sample in batch.Samples)
+        {
+            var alarms = _health.Observe(HealthOf(sample));
+            for (var m = 0; alarms != 0; m++, alarms >>= 1)
+            {
+                if ((alarms & 1) != 0)
+                {
+                    _anomalies++;
+                    metrics.Anomaly(HealthSample.Metrics[m]);
+                }
+            }
+        }
+
+        foreach (var fault in batch.Faults ?? [])
+        {
+            if (KindOf(fault.Kind) is { } kind)
+            {
+                _health.Fault(kind, fault.At > now ? now : fault.At);
+            }
+        }
+    }
+
+    /// <summary>Assesses the node's risk, keeps a moment of its evidence for the model to learn from, and decides.</summary>
+    private async Task Assess(DateTimeOffset now)
+    {
+        var features = _health.Features(now);
+        _risk = failureModels.Current.Assess(features);
+        _assessedAt = now;
+        metrics.ReportRisk(NodeId, _risk.Risk);
+
+        if (_moments.Count == 0 || now - _moments.Last().At >= _maintenance.ExampleInterval)
+        {
+            _moments.Enqueue((now, features));
+        }
+
+        // A moment the horizon has passed without a failure is a healthy example.
+        while (_moments.TryPeek(out var oldest) && now - oldest.At > _maintenance.Horizon)
+        {
+            _moments.Dequeue();
+            _examples.Add(new FailureExample(oldest.Features, Failed: false));
+        }
+
+        await Decide(now);
+    }
+
+    private async Task Decide(DateTimeOffset now)
+    {
+        _lowSince = _risk.Risk < _maintenance.ReleaseBelow ? _lowSince ?? now : null;
+        var held = Node.Mode switch
+        {
+            MaintenanceMode.Drain => true,
+            MaintenanceMode.Keep => false,
+            _ => (bool?)null,
+        };
+        var drain = _maintenance.Policy.ShouldDrain(Node.Draining, _risk.Risk, now - (_lowSince ?? now), held);
+        if (drain == Node.Draining)
+        {
+            return;
+        }
+
+        Node.Draining = drain;
+        var why = held is not null ? $"operator set {Node.Mode.ToString().ToLowerInvariant()}" : $"risk {_risk.Risk:0.00} ({_risk.Source}: {_risk.Reason})";
+        if (drain)
+        {
+            metrics.Drained(held is not null ? "operator" : "risk");
+        }
+
+        if (Node.Status is NodeStatus.Online or NodeStatus.Draining)
+        {
+            await ChangeStatus(Heard, drain ? $"draining: {why}" : $"back in service: {why}");
+        }
+        else
+        {
+            await WriteState(); // not heard now: it comes back as Draining or Online accordingly
+        }
+    }
+
+    /// <summary>The node went offline: the moments before it were the warning, as far back as the horizon.</summary>
+    private void LabelFailure(DateTimeOffset at)
+    {
+        foreach (var (when, features) in _moments)
+        {
+            _examples.Add(new FailureExample(features, Failed: at - when <= _maintenance.Horizon));
+        }
+
+        _moments.Clear();
+    }
+
+    private async Task SendExamples()
+    {
+        if (_examples.Count == 0)
+        {
+            return;
+        }
+
+        try
+        {
+            await GrainFactory.GetGrain<IFailureModelGrain>(0).Report([.. _examples]);
+            _examples.Clear();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogExamplesNotSent(ex, NodeId, _examples.Count); // kept for the next checkpoint
+        }
+    }
+
+    private static HealthSample HealthOf(TelemetrySample s) => new(
+        s.At,
+        s.CpuUtilization,
+        s.MemoryTotalBytes > 0 ? (double)s.MemoryUsedBytes / s.MemoryTotalBytes : double.NaN,
+        s.NetRxBytesPerSecond,
+        s.NetTxBytesPerSecond,
+        s.DiskReadBytesPerSecond,
+        s.DiskWriteBytesPerSecond,
+        s.Gpus.Length > 0 ? s.Gpus.Average(g => g.Utilization) : double.NaN,
+        s.Gpus.Length > 0 ? s.Gpus.Max(g => g.TemperatureC) : double.NaN,
+        s.PacketLoss ?? double.NaN,
+        s.LatencyMs ?? double.NaN);
+
+    private static FaultKind? KindOf(string kind) => kind switch
+    {
+        FaultKinds.GpuXid => FaultKind.GpuXid,
+        FaultKinds.GpuEcc => FaultKind.GpuEcc,
+        FaultKinds.Disk => FaultKind.DiskError,
+        FaultKinds.Crash => FaultKind.ProcessCrash,
+        FaultKinds.Kernel => FaultKind.Kernel,
+        _ => null,
+    };
 
     public Task OnErrorAsync(Exception ex)
     {
@@ -272,11 +449,16 @@ public sealed partial class NodeGrain(
     private async Task ChangeStatus(NodeStatus next, string reason)
     {
         var previous = Node.Status;
+        if (next == NodeStatus.Offline)
+        {
+            LabelFailure(clock.UtcNow);
+        }
+
         Node.Status = next;
         Node.StatusChangedAt = clock.UtcNow;
         await WriteState();
 
-        if (next == NodeStatus.Online && previous is NodeStatus.Registered or NodeStatus.Offline)
+        if (next is NodeStatus.Online or NodeStatus.Draining && previous is NodeStatus.Registered or NodeStatus.Offline)
         {
             await this.RegisterOrUpdateReminder(RecoveryReminder, _options.RecoveryReminderPeriod, _options.RecoveryReminderPeriod);
         }
@@ -360,6 +542,8 @@ public sealed partial class NodeGrain(
         {
             await SyncDirectory();
         }
+
+        await SendExamples();
     }
 
     private async Task WriteState()
@@ -383,7 +567,8 @@ public sealed partial class NodeGrain(
 
     private NodeDetails Details() =>
         new(NodeId, Node.PublicKey!, Node.Status, Node.Capabilities!, Node.RegisteredAt, Node.UpdatedAt, Node.StatusChangedAt,
-            Node.LastHeardAt, Node.LastSequence, Node.Telemetry, Node.Counters, new NodeReputation(Node.Agreed, Node.Disagreed, Score));
+            Node.LastHeardAt, Node.LastSequence, Node.Telemetry, Node.Counters, new NodeReputation(Node.Agreed, Node.Disagreed, Score),
+            new NodeMaintenance(Node.Mode, _risk.Risk, _risk.Source, _risk.Reason, _assessedAt, _anomalies));
 
     [LoggerMessage(LogLevel.Warning, "Registration for node {NodeId} refused: it carries a different public key")]
     private partial void LogKeyMismatch(string nodeId);
@@ -405,6 +590,12 @@ public sealed partial class NodeGrain(
 
     [LoggerMessage(LogLevel.Warning, "Final checkpoint of node {NodeId} failed")]
     private partial void LogFinalCheckpointFailed(Exception ex, string nodeId);
+
+    [LoggerMessage(LogLevel.Information, "Node {NodeId}: an operator set its maintenance mode to {Mode}")]
+    private partial void LogModeSet(string nodeId, MaintenanceMode mode);
+
+    [LoggerMessage(LogLevel.Warning, "Node {NodeId}: {Count} failure-model examples not sent; retrying at the next checkpoint")]
+    private partial void LogExamplesNotSent(Exception ex, string nodeId, int count);
 
     [LoggerMessage(LogLevel.Warning, "Liveness check for node {NodeId} failed")]
     private partial void LogLivenessCheckFailed(Exception ex, string nodeId);

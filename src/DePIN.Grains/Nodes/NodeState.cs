@@ -36,5 +36,11 @@ public sealed class NodeState
     /// <summary>Checked results of the node's that did not.</summary>
     [Id(13)] public long Disagreed { get; set; }
 
+    /// <summary>Whether the node is being drained (its status shows Draining whenever it is heard).</summary>
+    [Id(14)] public bool Draining { get; set; }
+
+    /// <summary>How an operator holds its draining.</summary>
+    [Id(15)] public MaintenanceMode Mode { get; set; }
+
     public bool IsRegistered => PublicKey is not null && Capabilities is not null;
 }

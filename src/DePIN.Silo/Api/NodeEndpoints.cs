@@ -8,6 +8,7 @@ using DePIN.Grains;
 using DePIN.Grains.Diagnostics;
 using DePIN.Grains.Nodes;
 using DePIN.Silo.Nodes;
+using DePIN.Silo.Tenancy;
 using Microsoft.Extensions.Options;
 
 namespace DePIN.Silo.Api;
@@ -59,7 +60,46 @@ public static class NodeEndpoints
             .Produces<NodeDetails>()
             .ProducesProblem(StatusCodes.Status404NotFound);
 
+        nodes.MapPut("/{id}/maintenance", SetMaintenance)
+            .WithName("SetNodeMaintenance")
+            .WithSummary("Holds a node drained, keeps it in service, or lets its failure risk decide. Operators only.")
+            .WithDescription("Body {\"mode\":\"auto\"|\"drain\"|\"keep\"}. Draining stops new placements and checkpoints and moves the node's running work; the node's maintenance block shows its risk and mode.")
+            .Accepts<MaintenanceRequest>("application/json")
+            .Produces<NodeDetails>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
         return app;
+    }
+
+    private static async Task<IResult> SetMaintenance(string id, HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> api, CancellationToken cancellationToken)
+    {
+        var (caller, denied) = await Caller.Authenticate(request, grains, api.Value);
+        if (caller is null)
+        {
+            return denied!;
+        }
+
+        if (!caller.IsOperator)
+        {
+            return Problems.OperatorOnly();
+        }
+
+        var (body, problem) = await JsonBody.Read<MaintenanceRequest>(request, 1024, "maintenance request", cancellationToken);
+        if (body is null)
+        {
+            return problem!;
+        }
+
+        if (!Enum.IsDefined(body.Mode))
+        {
+            return Problems.Malformed("maintenance request", new Dictionary<string, string[]> { ["mode"] = ["must be one of auto, drain, keep"] });
+        }
+
+        var details = NodeIdentity.IsWellFormedNodeId(id) ? await grains.GetGrain<INodeGrain>(id).SetMaintenanceMode(body.Mode) : null;
+        return details is null ? Problems.UnknownNode(id) : TypedResults.Ok(details);
     }
 
     private static async Task<IResult> Register(

@@ -9,6 +9,7 @@ public static class Validation
 {
     public const int MaxTextLength = 128;
     public const int MaxGpus = 64;
+    public const int MaxFaults = 64;
 
     public static Dictionary<string, string[]> Check(NodeRegistration registration, DateTimeOffset now, TimeSpan maxSkew)
     {
@@ -67,6 +68,8 @@ public static class Validation
             errors.Require(IsRate(s.NetTxBytesPerSecond), $"{at}.netTxBytesPerSecond", "must not be negative");
             errors.Require(IsRate(s.DiskReadBytesPerSecond), $"{at}.diskReadBytesPerSecond", "must not be negative");
             errors.Require(IsRate(s.DiskWriteBytesPerSecond), $"{at}.diskWriteBytesPerSecond", "must not be negative");
+            errors.Require(s.PacketLoss is null or (>= 0 and <= 1), $"{at}.packetLoss", "must be between 0 and 1");
+            errors.Require(s.LatencyMs is null or (>= 0 and <= 600_000), $"{at}.latencyMs", "must be between 0 and 600000");
             errors.Require(s.Gpus.Length <= MaxGpus, $"{at}.gpus", $"must list at most {MaxGpus} GPUs");
             for (var j = 0; j < s.Gpus.Length && j < MaxGpus; j++)
             {
@@ -78,6 +81,16 @@ public static class Validation
                 errors.Require(g.TemperatureC is >= -50 and <= 150, $"{gpu}.temperatureC", "must be between -50 and 150");
                 errors.Require(IsRate(g.PowerWatts), $"{gpu}.powerWatts", "must not be negative");
             }
+        }
+
+        var faults = batch.Faults ?? [];
+        errors.Require(faults.Length <= MaxFaults, "faults", $"must list at most {MaxFaults} fault events");
+        for (var i = 0; i < faults.Length && i < MaxFaults; i++)
+        {
+            var f = faults[i];
+            errors.Require(f is not null && FaultKinds.All.Contains(f.Kind), $"faults[{i}].kind", $"must be one of {string.Join(", ", FaultKinds.All)}");
+            errors.Require(f?.Detail is { Length: <= MaxTextLength * 4 }, $"faults[{i}].detail", $"must be at most {MaxTextLength * 4} characters");
+            errors.Require(f is not null && f.At <= batch.Timestamp, $"faults[{i}].at", "must not be after the batch's timestamp");
         }
 
         return errors.Found;

@@ -85,13 +85,13 @@ public sealed class NodeHealthTests
     }
 
     [Theory]
-    [InlineData(false, 0.95, 0, DrainOverride.Auto, true)]
-    [InlineData(false, 0.5, 0, DrainOverride.Auto, false)]
-    [InlineData(true, 0.5, 60, DrainOverride.Auto, true)]   // not yet below the release line
-    [InlineData(true, 0.1, 10, DrainOverride.Auto, true)]   // below it, not for long enough
-    [InlineData(true, 0.1, 30, DrainOverride.Auto, false)]
-    [InlineData(false, 0.0, 0, DrainOverride.Drain, true)]
-    [InlineData(true, 0.99, 0, DrainOverride.Keep, false)]
-    public void The_drain_policy_has_hysteresis_and_operators_override_it(bool draining, double risk, int lowMinutes, DrainOverride mode, bool drain) =>
-        Assert.Equal(drain, DrainPolicy.Default.ShouldDrain(draining, risk, TimeSpan.FromMinutes(lowMinutes), mode));
+    [InlineData(false, 0.95, 0, null, true)]
+    [InlineData(false, 0.5, 0, null, false)]
+    [InlineData(true, 0.5, 60, null, true)]   // not yet below the release line
+    [InlineData(true, 0.1, 10, null, true)]   // below it, not for long enough
+    [InlineData(true, 0.1, 30, null, false)]
+    [InlineData(false, 0.0, 0, true, true)]   // an operator holds it drained
+    [InlineData(true, 0.99, 0, false, false)] // an operator keeps it in service
+    public void The_drain_policy_has_hysteresis_and_operators_override_it(bool draining, double risk, int lowMinutes, bool? held, bool drain) =>
+        Assert.Equal(drain, DrainPolicy.Default.ShouldDrain(draining, risk, TimeSpan.FromMinutes(lowMinutes), held));
 }
