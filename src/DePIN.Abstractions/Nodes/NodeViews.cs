@@ -39,19 +39,12 @@ public sealed record NodeDetails(
     [property: Id(11)] NodeReputation Reputation,
     [property: Id(12)] NodeMaintenance? Maintenance = null);
 
-/// <summary>How an operator holds a node's draining: risk decides, or the node is held drained or kept in service.</summary>
+/// <summary>
+/// How an operator holds a node's draining: <c>Auto</c>, its failure risk drains it and lets it back; <c>Drain</c>,
+/// drained whatever the risk; <c>Keep</c>, never drained for risk. A held mode lasts until an operator changes it.
+/// </summary>
 [GenerateSerializer, Alias("DePIN.MaintenanceMode")]
-public enum MaintenanceMode
-{
-    /// <summary>The node drains when its failure risk passes the threshold and returns when it falls back.</summary>
-    Auto,
-
-    /// <summary>Drained whatever the risk, until an operator says otherwise.</summary>
-    Drain,
-
-    /// <summary>Never drained for risk, until an operator says otherwise.</summary>
-    Keep,
-}
+public enum MaintenanceMode { Auto, Drain, Keep }
 
 /// <summary>A node's predicted failure risk and what is done about it.</summary>
 /// <param name="Risk">0 to 1: the chance it fails within the horizon, as last assessed.</param>
@@ -60,12 +53,8 @@ public enum MaintenanceMode
 /// <param name="Anomalies">Detector alarms on the node's metrics since its grain activated.</param>
 [GenerateSerializer, Immutable, Alias("DePIN.NodeMaintenance")]
 public sealed record NodeMaintenance(
-    [property: Id(0)] MaintenanceMode Mode,
-    [property: Id(1)] double Risk,
-    [property: Id(2)] string Source,
-    [property: Id(3)] string Reason,
-    [property: Id(4)] DateTimeOffset? AssessedAt,
-    [property: Id(5)] long Anomalies);
+    [property: Id(0)] MaintenanceMode Mode, [property: Id(1)] double Risk, [property: Id(2)] string Source,
+    [property: Id(3)] string Reason, [property: Id(4)] DateTimeOffset? AssessedAt, [property: Id(5)] long Anomalies);
 
 /// <summary>How a node's checked results went: results that agreed with the majority, and results that did not.</summary>
 /// <param name="Score">0 to 1; see <c>DePIN.Core.Work.Reputation</c>.</param>

@@ -28,11 +28,8 @@ public interface IFailureModelGrain : IGrainWithIntegerKey
 /// <summary>A trained model as stored and shipped to silos.</summary>
 [GenerateSerializer, Immutable, Alias("DePIN.SavedFailureModel")]
 public sealed record SavedFailureModel(
-    [property: Id(0)] long Version,
-    [property: Id(1)] byte[] Model,
-    [property: Id(2)] DateTimeOffset TrainedAt,
-    [property: Id(3)] int Examples,
-    [property: Id(4)] int Failures);
+    [property: Id(0)] long Version, [property: Id(1)] byte[] Model, [property: Id(2)] DateTimeOffset TrainedAt,
+    [property: Id(3)] int Examples, [property: Id(4)] int Failures);
 
 [GenerateSerializer, Alias("DePIN.FailureModelState")]
 public sealed class FailureModelState

@@ -268,15 +268,9 @@ public static class JobEndpoints
 
     private static async Task<IResult> CreateTenant(HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> api, CancellationToken cancellationToken)
     {
-        var (caller, denied) = await Caller.Authenticate(request, grains, api.Value);
-        if (caller is null)
+        if (await Caller.RequireOperator(request, grains, api.Value) is { } refused)
         {
-            return denied!;
-        }
-
-        if (!caller.IsOperator)
-        {
-            return Problems.OperatorOnly();
+            return refused;
         }
 
         var (body, problem) = await JsonBody.Read<NewTenant>(request, 4096, "tenant", cancellationToken);

@@ -76,15 +76,9 @@ public static class NodeEndpoints
 
     private static async Task<IResult> SetMaintenance(string id, HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> api, CancellationToken cancellationToken)
     {
-        var (caller, denied) = await Caller.Authenticate(request, grains, api.Value);
-        if (caller is null)
+        if (await Caller.RequireOperator(request, grains, api.Value) is { } refused)
         {
-            return denied!;
-        }
-
-        if (!caller.IsOperator)
-        {
-            return Problems.OperatorOnly();
+            return refused;
         }
 
         var (body, problem) = await JsonBody.Read<MaintenanceRequest>(request, 1024, "maintenance request", cancellationToken);

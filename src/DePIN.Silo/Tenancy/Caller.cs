@@ -35,4 +35,11 @@ public sealed record Caller(string? Tenant)
 
         return (null, Problems.Unauthenticated("The API key is not valid."));
     }
+
+    /// <summary>Null when the caller is an operator; the 401 or 403 problem to return otherwise.</summary>
+    public static async Task<IResult?> RequireOperator(HttpRequest request, IGrainFactory grains, ApiOptions options)
+    {
+        var (caller, denied) = await Authenticate(request, grains, options);
+        return caller is null ? denied : caller.IsOperator ? null : Problems.OperatorOnly();
+    }
 }
