@@ -6,7 +6,7 @@ using DePIN.Testing;
 namespace DePIN.Silo.Tests;
 
 /// <summary>One silo process on its own PostgreSQL database, shared by a test class.</summary>
-public sealed class SiloOnPostgres(PostgresServer postgres) : IAsyncLifetime
+public class SiloOnPostgres(PostgresServer postgres) : IAsyncLifetime
 {
     public ServiceProcess Silo { get; private set; } = null!;
 
@@ -29,8 +29,11 @@ public sealed class SiloOnPostgres(PostgresServer postgres) : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         ConnectionString = await postgres.CreateDatabase();
-        Silo = await ServiceProcess.StartSilo(ConnectionString, ClusterId, Settings);
+        Silo = await ServiceProcess.StartSilo(ConnectionString, ClusterId, Configure(Settings));
     }
+
+    /// <summary>A fixture for a test class that needs the silo configured otherwise.</summary>
+    protected virtual Dictionary<string, string> Configure(Dictionary<string, string> settings) => settings;
 
     public ValueTask DisposeAsync() => Silo.DisposeAsync();
 

@@ -286,10 +286,12 @@ public sealed partial class NodeGrain(
 
         if (mode != Node.Mode)
         {
+            // Given back to risk, a node an operator held decides afresh: the settling time is for drains risk began.
+            var fresh = mode == MaintenanceMode.Auto && Node.Mode == MaintenanceMode.Drain;
             Node.Mode = mode;
             await WriteState();
             LogModeSet(NodeId, mode);
-            await Decide(clock.UtcNow);
+            await Decide(clock.UtcNow, fresh);
         }
 
         return Details();
@@ -348,7 +350,7 @@ public sealed partial class NodeGrain(
         await Decide(now);
     }
 
-    private async Task Decide(DateTimeOffset now)
+    private async Task Decide(DateTimeOffset now, bool fresh = false)
     {
         _lowSince = _risk.Risk < _maintenance.ReleaseBelow ? _lowSince ?? now : null;
         var held = Node.Mode switch
@@ -357,7 +359,7 @@ public sealed partial class NodeGrain(
             MaintenanceMode.Keep => false,
             _ => (bool?)null,
         };
-        var drain = _maintenance.Policy.ShouldDrain(Node.Draining, _risk.Risk, now - (_lowSince ?? now), held);
+        var drain = _maintenance.Policy.ShouldDrain(Node.Draining && !fresh, _risk.Risk, now - (_lowSince ?? now), held);
         if (drain == Node.Draining)
         {
             return;
