@@ -19,6 +19,7 @@ public sealed partial class AgentService(
         var time = TimeProvider.System;
         using var cores = new SemaphoreSlim(o.MaxParallelWork);
         List<(NodeRunner Runner, Func<CancellationToken, Task>? Duty)> nodes;
+        using var kernel = o.Simulate > 0 ? null : KernelLog.Watch(time, logger);
         if (o.Simulate > 0)
         {
             nodes = [.. Enumerable.Range(0, o.Simulate).Select(i => (Runner(Path.Combine(o.KeyDirectory, $"node-{i:D5}.key"), new SimulatedHost(i, o.Seed)),
@@ -31,7 +32,7 @@ public sealed partial class AgentService(
         }
         else
         {
-            nodes = [(Runner(o.KeyFile, new HostSampler(o)), null)];
+            nodes = [(Runner(o.KeyFile, new HostSampler(o, kernel)), null)];
             LogRealNode(nodes[0].Runner.NodeId, o.Api!);
         }
 

@@ -19,10 +19,15 @@ public sealed partial class NodeRunner(
 {
     public const int MaxBufferedSamples = 120;
 
+    /// <summary>Fault events kept for delivery at most (the platform takes 64 a batch; newer ones win).</summary>
+    public const int MaxBufferedFaults = 64;
+
     /// <summary>The lease in telemetry intervals: the platform declares a node offline after six silent ones.</summary>
     public const int LeaseIntervals = 4;
 
     private readonly Queue<TelemetrySample> _pending = new();
+    private readonly List<FaultReport> _faults = [];
+    private double? _roundTripMs;
     private readonly Lease _lease = new(time, interval * LeaseIntervals);
     private long _sequence;
 
@@ -49,23 +54,35 @@ public sealed partial class NodeRunner(
         do
         {
             var now = time.GetUtcNow();
-            _pending.Enqueue(source.Sample(now));
+            var sample = source.Sample(now);
+            _pending.Enqueue(_roundTripMs is { } rtt ? sample with { LatencyMs = rtt } : sample);
             while (_pending.Count > MaxBufferedSamples)
             {
                 _pending.Dequeue();
             }
 
-            var batch = new TelemetryBatch(signer.NodeId, NextSequence(now), now, [.. _pending]);
+            _faults.AddRange(source.TakeFaults());
+            if (_faults.Count > MaxBufferedFaults)
+            {
+                _faults.RemoveRange(0, _faults.Count - MaxBufferedFaults);
+            }
+
+            var batch = new TelemetryBatch(signer.NodeId, NextSequence(now), now, [.. _pending], _faults.Count > 0 ? [.. _faults] : null);
+            var sent = time.GetTimestamp();
             var delivery = await api.SendTelemetry(signer, batch, cancellationToken);
             metrics.Sent(delivery);
             switch (delivery)
             {
                 case Delivery.Accepted:
+                    // The round trip to the platform is the node's latency, reported with the next sample.
+                    _roundTripMs = Math.Round(time.GetElapsedTime(sent).TotalMilliseconds, 1);
                     _lease.Renew();
                     _pending.Clear();
+                    _faults.Clear();
                     break;
                 case Delivery.Refused: // this body will never be taken; keep sampling
                     _pending.Clear();
+                    _faults.Clear();
                     break;
                 case Delivery.UnknownNode: // the platform lost or never had the registration
                     await RegisterUntilAccepted(cancellationToken);

@@ -6,16 +6,19 @@ namespace DePIN.NodeAgent.Sampling;
 
 /// <summary>
 /// Samples the machine the agent runs on: CPU, memory, network and disk I/O from /proc, disk space from the root
-/// file system, GPUs through nvidia-smi when present. Rates are deltas of the kernel's counters since the last sample.
+/// file system, GPUs through nvidia-smi when present, TCP retransmissions as packet loss, and fault events from the
+/// kernel log (<see cref="KernelLog"/>). Rates are deltas of the kernel's counters since the last sample.
 /// </summary>
-public sealed class HostSampler : ITelemetrySource
+public sealed class HostSampler : ITelemetrySource, IDisposable
 {
+    private readonly KernelLog? _kernel;
     private readonly HashSet<string> _disks = WholeDisks();
     private readonly bool _hasGpus;
     private Counters _last;
 
-    public HostSampler(AgentOptions options)
+    public HostSampler(AgentOptions options, KernelLog? kernel = null)
     {
+        _kernel = kernel;
         if (!OperatingSystem.IsLinux())
         {
             throw new PlatformNotSupportedException("The real agent reads /proc and runs on Linux; use --simulate elsewhere.");
@@ -63,10 +66,17 @@ public sealed class HostSampler : ITelemetrySource
             DiskWriteBytesPerSecond: Rate(current.DiskWrite, _last.DiskWrite, seconds),
             DiskUsedBytes: root.TotalSize - root.TotalFreeSpace,
             DiskTotalBytes: root.TotalSize,
-            Gpus: _hasGpus ? [.. NvidiaSmi.Read().Select(g => g.Sample)] : []);
+            Gpus: _hasGpus ? [.. NvidiaSmi.Read().Select(g => g.Sample)] : [],
+            PacketLoss: current.TcpSent > _last.TcpSent && current.TcpRetransmitted >= _last.TcpRetransmitted
+                ? Math.Clamp((double)(current.TcpRetransmitted - _last.TcpRetransmitted) / (current.TcpSent - _last.TcpSent), 0, 1)
+                : null);
         _last = current;
         return sample;
     }
+
+    public FaultReport[] TakeFaults() => _kernel?.Take() ?? [];
+
+    public void Dispose() => _kernel?.Dispose();
 
     // Counters can go backwards when an interface or disk disappears; report 0 then rather than a huge rate.
     private static double Rate(ulong current, ulong previous, double seconds) =>
@@ -79,7 +89,8 @@ public sealed class HostSampler : ITelemetrySource
         var (read, written) = File.Exists("/proc/diskstats")
             ? ProcParsers.DiskBytes(File.ReadAllText("/proc/diskstats"), _disks)
             : (0UL, 0UL);
-        return new Counters(at, busy, total, rx, tx, read, written);
+        var (tcpSent, tcpRetransmitted) = File.Exists("/proc/net/snmp") ? ProcParsers.TcpSegments(File.ReadAllText("/proc/net/snmp")) : (0UL, 0UL);
+        return new Counters(at, busy, total, rx, tx, read, written, tcpSent, tcpRetransmitted);
     }
 
     // Whole block devices (not partitions), without loop and RAM devices that only mirror other I/O.
@@ -114,5 +125,5 @@ public sealed class HostSampler : ITelemetrySource
     }
 
     private readonly record struct Counters(
-        DateTimeOffset At, ulong CpuBusy, ulong CpuTotal, ulong NetRx, ulong NetTx, ulong DiskRead, ulong DiskWrite);
+        DateTimeOffset At, ulong CpuBusy, ulong CpuTotal, ulong NetRx, ulong NetTx, ulong DiskRead, ulong DiskWrite, ulong TcpSent, ulong TcpRetransmitted);
 }

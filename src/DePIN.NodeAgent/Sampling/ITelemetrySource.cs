@@ -10,4 +10,7 @@ public interface ITelemetrySource
 
     /// <summary>A sample taken now; rates are averages since the previous call.</summary>
     TelemetrySample Sample(DateTimeOffset now);
+
+    /// <summary>Fault events seen since the previous call.</summary>
+    FaultReport[] TakeFaults() => [];
 }

@@ -85,6 +85,27 @@ public static class ProcParsers
         return (received, sent);
     }
 
+    /// <summary>
+    /// TCP segments sent and retransmitted since boot, from /proc/net/snmp (the <c>Tcp:</c> header line names the
+    /// columns, the next <c>Tcp:</c> line holds them). Retransmissions per segment sent is the host's packet loss as
+    /// its own connections see it.
+    /// </summary>
+    public static (ulong Sent, ulong Retransmitted) TcpSegments(string procNetSnmp)
+    {
+        var tcp = procNetSnmp.Split('\n').Where(l => l.StartsWith("Tcp:", StringComparison.Ordinal)).Take(2).ToArray();
+        if (tcp.Length < 2)
+        {
+            throw new FormatException("/proc/net/snmp lacks the Tcp lines.");
+        }
+
+        var names = tcp[0].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var values = tcp[1].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        ulong Column(string name) => Array.IndexOf(names, name) is var i and > 0 && i < values.Length
+            ? ulong.Parse(values[i], CultureInfo.InvariantCulture)
+            : throw new FormatException($"/proc/net/snmp lacks Tcp {name}.");
+        return (Column("OutSegs"), Column("RetransSegs"));
+    }
+
     /// <summary>Bytes read and written by the given whole disks, from /proc/diskstats (sectors are 512 bytes).</summary>
     public static (ulong Read, ulong Written) DiskBytes(string procDiskstats, IReadOnlySet<string> disks)
     {

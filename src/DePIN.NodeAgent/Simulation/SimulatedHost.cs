@@ -101,7 +101,8 @@ public sealed class SimulatedHost : ITelemetrySource
                 var utilization = Math.Clamp(_load + Gaussian(0.1), 0, 1);
                 return new GpuSample(i, Math.Round(utilization, 4), (long)(gpu.VramBytes * (0.1 + 0.8 * utilization)),
                     Math.Round(35 + 45 * utilization + Gaussian(1.5), 1), Math.Round(60 + 290 * utilization, 1));
-            })]);
+            })],
+            PacketLoss: Math.Round(Math.Clamp(0.001 + Gaussian(0.0005), 0, 1), 5));
     }
 
     private double Gaussian(double sigma)
