@@ -46,7 +46,7 @@ var fleetSize = builder.Configuration.GetValue("Fleet:Nodes", 20);
 var fleetKeys = builder.Configuration["Fleet:KeyDirectory"]
                 ?? Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", ".data", "fleet-keys"));
 var weatherRate = builder.Configuration.GetValue("Fleet:WeatherRate", 20.0);
-builder.AddProject<Projects.DePIN_NodeAgent>("fleet")
+var fleet = builder.AddProject<Projects.DePIN_NodeAgent>("fleet")
     .WithArgs(context =>
     {
         context.Args.Add("--api");
@@ -63,6 +63,23 @@ builder.AddProject<Projects.DePIN_NodeAgent>("fleet")
     .WaitFor(silo)
     .WaitForCompletion(weatherDataset)
     .WithHttpHealthCheck("/health");
+
+// The chain from record to answer: once the stations have contributed the archive, the operator's demo snapshots
+// it, trains a model on the fleet, deploys it to edge nodes and asks it about a real day (see the README).
+var demoState = builder.Configuration["Demo:StateDirectory"]
+                ?? Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", ".data", "demo"));
+builder.AddProject<Projects.DePIN_Cli>("weather-demo")
+    .WithArgs(context =>
+    {
+        context.Args.Add("demo");
+        context.Args.Add("weather");
+        context.Args.Add("--api");
+        context.Args.Add(silo.GetEndpoint("http"));
+        context.Args.Add("--state-dir");
+        context.Args.Add(demoState);
+    })
+    .WithEnvironment("DEPIN_API_KEY", operatorKey)
+    .WaitFor(fleet);
 
 builder.Build().Run();
 

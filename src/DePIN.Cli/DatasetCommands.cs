@@ -1,8 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json;
-using System.Text.Json.Nodes;
-using DePIN.Abstractions.Datasets;
-using DePIN.Abstractions.Http;
 using DePIN.Client.Datasets;
 
 namespace DePIN.Cli;
@@ -43,7 +38,7 @@ public static class DatasetCommands
 
     private static async Task<int> Create(string name, string[] args, TextWriter output, TextWriter error)
     {
-        if (Options(args, "api", "definition") is not { } options || !options.TryGetValue("api", out var api) || !IsApi(api)
+        if (Options.Parse(args, "api", "definition") is not { } options || !options.TryGetValue("api", out var api) || !IsApi(api)
             || !options.TryGetValue("definition", out var definitionFile))
         {
             return await BadUsage(error);
@@ -98,7 +93,7 @@ public static class DatasetCommands
 
     private static async Task<int> Verify(string[] args, TextWriter output, TextWriter error)
     {
-        if (Options(args, "api", "record", "receipt", "key") is not { } options || !options.TryGetValue("api", out var api) || !IsApi(api)
+        if (Options.Parse(args, "api", "record", "receipt", "key") is not { } options || !options.TryGetValue("api", out var api) || !IsApi(api)
             || !options.TryGetValue("record", out var recordFile) || !options.TryGetValue("receipt", out var receiptFile))
         {
             return await BadUsage(error);
@@ -168,23 +163,4 @@ public static class DatasetCommands
 
     private static T Read<T>(string path) =>
         JsonSerializer.Deserialize<T>(File.ReadAllBytes(path), ApiJson.Options) ?? throw new JsonException($"{path} holds no {typeof(T).Name}.");
-
-    private static Dictionary<string, string>? Options(string[] args, params string[] known)
-    {
-        if (args.Length % 2 != 0)
-        {
-            return null;
-        }
-
-        var options = new Dictionary<string, string>(StringComparer.Ordinal);
-        for (var i = 0; i < args.Length; i += 2)
-        {
-            if (!args[i].StartsWith("--", StringComparison.Ordinal) || !options.TryAdd(args[i][2..], args[i + 1]))
-            {
-                return null;
-            }
-        }
-
-        return options.Keys.All(known.Contains) ? options : null;
-    }
 }

@@ -1,3 +1,5 @@
 using DePIN.Cli;
 
-return await DatasetCommands.Run(args, Console.Out, Console.Error);
+return args is ["demo", ..]
+    ? await DemoCommands.Run(args is [_, "weather", .. var rest] ? rest : ["--help"], Console.Out, Console.Error)
+    : await DatasetCommands.Run(args, Console.Out, Console.Error);

@@ -16,7 +16,7 @@ public sealed class AppHostTests : IDisposable
     private readonly string _data = Path.Combine(Path.GetTempPath(), $"depin-apphost-{Guid.NewGuid():N}");
 
     [Fact]
-    public async Task The_resources_reach_Running_the_fleet_shows_online_in_a_silos_metrics_and_the_weather_dataset_fills()
+    public async Task The_resources_reach_Running_the_fleet_shows_online_in_a_silos_metrics_the_weather_dataset_fills_and_the_demo_trains_and_serves_a_model()
     {
         using var deadline = new CancellationTokenSource(StartTimeout);
         var appHost = await DistributedApplicationTestingBuilder.CreateAsync<Projects.DePIN_AppHost>(
@@ -24,6 +24,7 @@ public sealed class AppHostTests : IDisposable
             $"--Postgres:Port={Ports.Free()}",
             $"--Postgres:DataDirectory={Path.Combine(_data, "postgres")}",
             $"--Fleet:KeyDirectory={Path.Combine(_data, "fleet-keys")}",
+            $"--Demo:StateDirectory={Path.Combine(_data, "demo")}",
             "--Fleet:Nodes=5",
             "--Fleet:WeatherRate=1000",
         ], deadline.Token);
@@ -33,6 +34,7 @@ public sealed class AppHostTests : IDisposable
         {
             await app.StartAsync(deadline.Token);
             await RunsTheFleetAndFillsTheWeatherDataset(app, deadline.Token);
+            await TrainsAndServesAModelOnTheWeatherSnapshot(app, Path.Combine(_data, "demo"), deadline.Token);
         }
         catch (Exception e)
         {
@@ -75,6 +77,24 @@ public sealed class AppHostTests : IDisposable
             onlineByReplica[ReplicaOf(metrics)] = MetricsText.Value(metrics, "depin_nodes", ("status", "online"));
             return onlineByReplica.Values.Sum();
         }, total => total == fleet, $"depin_nodes{{status=\"online\"}}, summed over the silo replicas, to be {fleet}", StartTimeout);
+    }
+
+    /// <summary>The demo command ran the chain: a model trained on the weather snapshot answered with a verified receipt.</summary>
+    private static async Task TrainsAndServesAModelOnTheWeatherSnapshot(DistributedApplication app, string demoState, CancellationToken timeout)
+    {
+        var finished = await app.ResourceNotifications.WaitForResourceAsync("weather-demo", e => e.Snapshot.State?.Text == KnownResourceStates.Finished, timeout);
+        Assert.Equal(0, finished.Snapshot.ExitCode);
+
+        using var silo = app.CreateHttpClient("silo", "http");
+        var key = (await File.ReadAllTextAsync(Path.Combine(demoState, "tenant.key"), timeout)).Trim();
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/v1/jobs/weather-mlp-2922") { Headers = { Authorization = new("Bearer", key) } };
+        using var response = await silo.SendAsync(request, timeout);
+        var job = await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>(timeout);
+        var model = await silo.GetFromJsonAsync<JsonElement>($"/v1/models/{job.GetProperty("result").GetString()}", timeout);
+
+        Assert.Equal("succeeded", job.GetProperty("status").GetString());
+        Assert.Equal(("weather", 2922), (model.GetProperty("dataset").GetString(), model.GetProperty("snapshotSize").GetInt64()));
+        Assert.True(model.GetProperty("metrics").GetProperty("accuracy").GetDouble() >= 0.8, $"held-out accuracy {model.GetProperty("metrics")}");
     }
 
     public void Dispose()
