@@ -31,6 +31,13 @@ public interface INodeGrain : IGrainWithStringKey
     [Alias("SetMaintenanceMode")]
     Task<NodeDetails?> SetMaintenanceMode(MaintenanceMode mode);
 
+    /// <summary>
+    /// Work on the node failed (its agent reported a replica failed): the moments of its health evidence before it
+    /// become failure examples for the failure model, as when the node goes offline.
+    /// </summary>
+    [Alias("WorkFailed")]
+    Task WorkFailed();
+
     /// <summary>Re-evaluates liveness now. Timers call this; so may an operator.</summary>
     [Alias("CheckLiveness")]
     Task CheckLiveness();

@@ -254,6 +254,7 @@ public sealed partial class JobGrain(
                 slot.Stopped = true;
                 LogReplicaFailed(JobId, report.Slot, report.NodeId, report.Error);
                 await BeginStop($"Replica {report.Slot} failed on node {report.NodeId}: {report.Error}", failure: true, counted: "replica_failed");
+                await TellNodeWorkFailed(report.NodeId);
                 return ReportOutcome.Accepted;
         }
 
@@ -575,6 +576,22 @@ public sealed partial class JobGrain(
             LogEventLost(ex, JobId, change.Status);
         }
     }
+
+    // Failed work is a sign the failure model learns from; a node grain that cannot be told now misses one example.
+    private async Task TellNodeWorkFailed(string nodeId)
+    {
+        try
+        {
+            await GrainFactory.GetGrain<INodeGrain>(nodeId).WorkFailed();
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            LogNodeNotTold(ex, nodeId);
+        }
+    }
+
+    [LoggerMessage(LogLevel.Warning, "Node {NodeId} could not be told that its work failed")]
+    private partial void LogNodeNotTold(Exception ex, string nodeId);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} submitted by {Tenant}: {Kind}, {Replicas} replica(s)")]
     private partial void LogSubmitted(string jobId, string tenant, JobKind kind, int replicas);

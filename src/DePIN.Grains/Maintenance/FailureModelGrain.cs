@@ -16,6 +16,10 @@ public interface IFailureModelGrain : IGrainWithIntegerKey
     [Alias("Retrain")]
     Task<bool> Retrain();
 
+    /// <summary>How many labelled moments it holds now, and how many of those came before a failure.</summary>
+    [Alias("GetHistory")]
+    ValueTask<(int Examples, int Failures)> GetHistory();
+
     /// <summary>The current model's version: 0 until one has been trained.</summary>
     [Alias("GetVersion")]
     ValueTask<long> GetVersion();
@@ -103,6 +107,8 @@ public sealed partial class FailureModelGrain(
         LogTrained(version, model.Examples, model.Failures);
         return true;
     }
+
+    public ValueTask<(int Examples, int Failures)> GetHistory() => ValueTask.FromResult((_healthy.Count + _failing.Count, _failing.Count));
 
     public ValueTask<long> GetVersion() => ValueTask.FromResult(state.State.Current?.Version ?? 0);
 

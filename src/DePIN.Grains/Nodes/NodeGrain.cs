@@ -297,6 +297,12 @@ public sealed partial class NodeGrain(
         return Details();
     }
 
+    public Task WorkFailed()
+    {
+        LabelFailure(clock.UtcNow);
+        return Task.CompletedTask;
+    }
+
     public Task OnCompletedAsync() => Task.CompletedTask;
 
     /// <summary>The status a node has while it is heard: Draining when it is being drained, Online otherwise.</summary>
@@ -382,7 +388,7 @@ public sealed partial class NodeGrain(
         }
     }
 
-    /// <summary>The node went offline: the moments before it were the warning, as far back as the horizon.</summary>
+    /// <summary>The node went offline or its work failed: the moments before were the warning, as far back as the horizon.</summary>
     private void LabelFailure(DateTimeOffset at)
     {
         foreach (var (when, features) in _moments)

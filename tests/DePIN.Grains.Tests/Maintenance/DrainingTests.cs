@@ -102,6 +102,33 @@ public sealed class DrainingTests
         Assert.Null(await cluster.Node(TestNode.Create().Id).SetMaintenanceMode(MaintenanceMode.Drain));
     }
 
+    [Fact]
+    public async Task Moments_before_failed_work_reach_the_failure_model_as_failures_and_older_ones_as_healthy()
+    {
+        await using var cluster = await NodeCluster.Start(new Dictionary<string, string?>(Settings)
+        {
+            ["Maintenance:ExampleInterval"] = "00:01:00",
+            ["Maintenance:Horizon"] = "00:10:00",
+        });
+        var node = (await Fleet.Online(cluster, "learn-1", 1))[0];
+
+        // Twenty minutes of telemetry, a moment kept each minute: those older than the horizon become healthy examples.
+        for (var minute = 0; minute < 20; minute++)
+        {
+            cluster.Time.Advance(TimeSpan.FromMinutes(1));
+            await Fleet.Beat(cluster, node);
+        }
+
+        await cluster.Node(node.Id).WorkFailed();
+        await cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero); // the node grain sends what it holds
+        var (examples, failures) = await Wait.Until(
+            () => cluster.Client.GetGrain<DePIN.Grains.Maintenance.IFailureModelGrain>(0).GetHistory().AsTask(),
+            h => h.Examples > 0, "the node's moments at the failure model");
+
+        Assert.InRange(failures, 9, 11);          // the moments within the horizon of the failure
+        Assert.InRange(examples - failures, 9, 12); // the moments older than it
+    }
+
     private static async Task<NodeEvent> Next(IAsyncEnumerator<NodeEvent> feed, string nodeId)
     {
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
