@@ -135,7 +135,9 @@ public sealed class SimulatedHealthNode
         var tx = Math.Max(0, (busy ? 2e7 : 5e4) * (1 + (Normal(r) * 0.2)));
         var read = Math.Max(0, (busy ? 1e8 : 1e5) * (1 + (Normal(r) * 0.3)));
         var write = Math.Max(0, (busy ? 3e7 : 1e5) * (1 + (Normal(r) * 0.3)));
-        return new HealthSample(now, cpu, memory, rx, tx, read, write, gpu, temperature, loss, latency);
+        var vram = (busy ? 20e9 : 1e9) * (1 + (jitter * 0.02));
+        var power = 60 + (290 * gpu);
+        return new HealthSample(now, cpu, memory, rx, tx, read, write, 0.4, gpu, temperature, vram, power, loss, latency);
     }
 
     private void Maybe(List<FaultKind> faults, FaultKind kind, double probability)

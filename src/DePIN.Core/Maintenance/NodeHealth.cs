@@ -20,6 +20,12 @@ public enum FaultKind
 }
 
 /// <summary>One reading of a node as the health model sees it; NaN where the node has no such metric.</summary>
+/// <param name="Memory">Used over total, 0 to 1.</param>
+/// <param name="DiskUsed">Used over total space, 0 to 1.</param>
+/// <param name="GpuUtilization">The mean over the node's GPUs, 0 to 1.</param>
+/// <param name="GpuTemperatureC">The hottest GPU's.</param>
+/// <param name="GpuMemoryBytes">Summed over the GPUs.</param>
+/// <param name="GpuPowerWatts">Summed over the GPUs.</param>
 public readonly record struct HealthSample(
     DateTimeOffset At,
     double Cpu,
@@ -28,14 +34,20 @@ public readonly record struct HealthSample(
     double NetTx,
     double DiskRead,
     double DiskWrite,
+    double DiskUsed,
     double GpuUtilization,
     double GpuTemperatureC,
+    double GpuMemoryBytes,
+    double GpuPowerWatts,
     double PacketLoss,
     double LatencyMs)
 {
     /// <summary>The metric names, in <see cref="Metric"/> order: the <c>metric</c> label of <c>depin_anomalies_total</c>.</summary>
     public static readonly string[] Metrics =
-        ["cpu", "memory", "net_rx", "net_tx", "disk_read", "disk_write", "gpu_utilization", "gpu_temperature", "packet_loss", "latency"];
+    [
+        "cpu", "memory", "net_rx", "net_tx", "disk_read", "disk_write", "disk_used",
+        "gpu_utilization", "gpu_temperature", "gpu_memory", "gpu_power", "packet_loss", "latency",
+    ];
 
     public double Metric(int index) => index switch
     {
@@ -45,10 +57,13 @@ public readonly record struct HealthSample(
         3 => NetTx,
         4 => DiskRead,
         5 => DiskWrite,
-        6 => GpuUtilization,
-        7 => GpuTemperatureC,
-        8 => PacketLoss,
-        9 => LatencyMs,
+        6 => DiskUsed,
+        7 => GpuUtilization,
+        8 => GpuTemperatureC,
+        9 => GpuMemoryBytes,
+        10 => GpuPowerWatts,
+        11 => PacketLoss,
+        12 => LatencyMs,
         _ => throw new ArgumentOutOfRangeException(nameof(index)),
     };
 }
@@ -111,7 +126,7 @@ public sealed class NodeHealth
     }
 
     /// <summary>The length of <see cref="FeatureNames"/>, as a constant for ML.NET's schema.</summary>
-    public const int FeatureCount = 20;
+    public const int FeatureCount = 23;
 
     /// <summary>
     /// Runs every metric's detector over the sample; returns a bit per metric that raised an alarm (bit i for

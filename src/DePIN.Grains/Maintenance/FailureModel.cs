@@ -56,7 +56,7 @@ public sealed class FailureModel : IFailureRisk, IDisposable
             // Small trees with many moments per leaf: an isolated event should not become a rule of its own.
             NumberOfLeaves = 8,
             NumberOfTrees = 100,
-            MinimumExampleCountPerLeaf = 50,
+            MinimumExampleCountPerLeaf = 100,
             LearningRate = 0.1,
         });
         return new FailureModel(ml, trainer.Fit(data), data.Schema, examples.Count, failures);

@@ -425,8 +425,11 @@ public sealed partial class NodeGrain(
         s.NetTxBytesPerSecond,
         s.DiskReadBytesPerSecond,
         s.DiskWriteBytesPerSecond,
+        s.DiskTotalBytes > 0 ? (double)s.DiskUsedBytes / s.DiskTotalBytes : double.NaN,
         s.Gpus.Length > 0 ? s.Gpus.Average(g => g.Utilization) : double.NaN,
         s.Gpus.Length > 0 ? s.Gpus.Max(g => g.TemperatureC) : double.NaN,
+        s.Gpus.Length > 0 ? s.Gpus.Sum(g => (double)g.MemoryUsedBytes) : double.NaN,
+        s.Gpus.Length > 0 ? s.Gpus.Sum(g => g.PowerWatts) : double.NaN,
         s.PacketLoss ?? double.NaN,
         s.LatencyMs ?? double.NaN);
 

@@ -8,7 +8,7 @@ public sealed class NodeHealthTests
     private static readonly NodeHealthOptions Options = NodeHealthOptions.Default with { Detector = new NoveltyOptions(Warmup: 100, Rest: 10) };
 
     private static HealthSample Reading(int minute, double gpu, double temperature, double loss = 0.001, double latency = 40) =>
-        new(T0.AddMinutes(minute), 0.5, 0.5, 1e6, 1e6, 1e6, 1e6, gpu, temperature, loss, latency);
+        new(T0.AddMinutes(minute), 0.5, 0.5, 1e6, 1e6, 1e6, 1e6, 0.4, gpu, temperature, 8e9, 100 + (200 * gpu), loss, latency);
 
     private static double Feature(float[] features, string name) => features[Array.IndexOf(NodeHealth.FeatureNames, name)];
 
