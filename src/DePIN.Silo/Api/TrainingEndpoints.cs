@@ -126,8 +126,10 @@ public static class TrainingEndpoints
             ? TypedResults.Ok(version)
             : Problems.UnknownModel(hash);
 
-    private static async Task<IResult> ModelWeights(string hash, IGrainFactory grains, TrainingStore store, CancellationToken cancellationToken) =>
-        WorkRules.IsHash(hash) && await grains.GetGrain<IModelGrain>(hash).Get() is not null && await store.Get(hash, cancellationToken) is { } weights
+    // The store exists only on PostgreSQL: a development silo (no connection string) has no models to serve.
+    private static async Task<IResult> ModelWeights(string hash, IGrainFactory grains, IServiceProvider services, CancellationToken cancellationToken) =>
+        WorkRules.IsHash(hash) && services.GetService<TrainingStore>() is { } store &&
+        await grains.GetGrain<IModelGrain>(hash).Get() is not null && await store.Get(hash, cancellationToken) is { } weights
             ? TypedResults.Bytes(weights, "application/octet-stream")
             : Problems.UnknownModel(hash);
 
