@@ -265,15 +265,15 @@ public sealed partial class NodeGrain(
             await ChangeStatus(Heard, "telemetry arrived");
         }
 
+        if (_livenessDueAt is null)
+        {
+            ArmLivenessTimer();
+        }
+
         Watch(batch, now);
         if (_assessedAt is not { } assessed || now - assessed >= _maintenance.RiskInterval)
         {
             await Assess(now);
-        }
-
-        if (_livenessDueAt is null)
-        {
-            ArmLivenessTimer();
         }
     }
 
@@ -297,10 +297,11 @@ public sealed partial class NodeGrain(
         return Details();
     }
 
-    public Task WorkFailed()
+    public async Task WorkFailed()
     {
+        // Failures are the rare examples: they go to the model at once rather than at the next checkpoint.
         LabelFailure(clock.UtcNow);
-        return Task.CompletedTask;
+        await SendExamples();
     }
 
     public Task OnCompletedAsync() => Task.CompletedTask;

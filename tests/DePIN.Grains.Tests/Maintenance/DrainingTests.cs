@@ -119,8 +119,7 @@ public sealed class DrainingTests
             await Fleet.Beat(cluster, node);
         }
 
-        await cluster.Node(node.Id).WorkFailed();
-        await cluster.Client.GetGrain<IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero); // the node grain sends what it holds
+        await cluster.Node(node.Id).WorkFailed(); // sends what the node grain holds before it returns
         var (examples, failures) = await Wait.Until(
             () => cluster.Client.GetGrain<DePIN.Grains.Maintenance.IFailureModelGrain>(0).GetHistory().AsTask(),
             h => h.Examples > 0, "the node's moments at the failure model");
