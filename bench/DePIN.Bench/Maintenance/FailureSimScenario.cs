@@ -77,7 +77,6 @@ public static class FailureSimScenario
     {
         private readonly FailureSimSettings _s;
         private readonly bool _learn;
-        private readonly DrainPolicy _policy = DrainPolicy.Default;
         private readonly DateTimeOffset _countFrom;
         private readonly Node[] _nodes;
         private readonly List<FailureExample> _examples = [];
@@ -237,17 +236,7 @@ public static class FailureSimScenario
 
         private void Decide(Node node, DateTimeOffset now, double risk, bool counting)
         {
-            if (risk >= _policy.ReleaseBelow)
-            {
-                node.LowSince = null;
-            }
-            else
-            {
-                node.LowSince ??= now;
-            }
-
-            var lowFor = node.LowSince is { } since ? now - since : TimeSpan.Zero;
-            var drain = _policy.ShouldDrain(node.Draining, risk, lowFor);
+            var drain = node.Drains.Decide(node.Draining, risk, now);
             if (drain && !node.Draining)
             {
                 node.Draining = true;
@@ -314,7 +303,7 @@ public static class FailureSimScenario
             node.Moments.Clear();
             node.Busy = false;
             node.Draining = false;
-            node.LowSince = null;
+            node.Drains.Reset();
             node.IdleUntil = node.Sim.DownUntil;
         }
     }
@@ -339,6 +328,6 @@ public static class FailureSimScenario
 
         public DateTimeOffset DrainedAt { get; set; }
 
-        public DateTimeOffset? LowSince { get; set; }
+        public DrainTracker Drains { get; } = new(DrainPolicy.Default);
     }
 }

@@ -67,7 +67,7 @@ public static class NabScenario
     private static NoveltyOptions Options(NabFile file, NoveltyOptions detector)
     {
         var probation = new NabScorer(NabProfile.Published[0]).ProbationaryRows(file.Values.Length);
-        return detector with { Warmup = probation, Rest = probation / 5 };
+        return detector.ForProbation(probation);
     }
 
     private static double[] Detect(NabFile file, IAnomalyDetector detector)

@@ -84,3 +84,22 @@ public sealed record DrainPolicy(double DrainAt = 0.9, double ReleaseBelow = 0.3
         _ => risk >= ReleaseBelow || lowFor < SettleFor,
     };
 }
+
+/// <summary>
+/// One node's draining decisions under a <see cref="DrainPolicy"/>: it keeps the time risk first fell below the
+/// release line, which the policy's settling time is measured from.
+/// </summary>
+public sealed class DrainTracker(DrainPolicy policy)
+{
+    private DateTimeOffset? _lowSince;
+
+    /// <summary>Whether the node should be draining after an assessment of <paramref name="risk"/> at <paramref name="now"/>.</summary>
+    public bool Decide(bool draining, double risk, DateTimeOffset now, bool? held = null)
+    {
+        _lowSince = risk < policy.ReleaseBelow ? _lowSince ?? now : null;
+        return policy.ShouldDrain(draining, risk, now - (_lowSince ?? now), held);
+    }
+
+    /// <summary>Forgets the low-risk clock (the node failed and starts afresh).</summary>
+    public void Reset() => _lowSince = null;
+}

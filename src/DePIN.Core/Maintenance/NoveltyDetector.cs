@@ -20,7 +20,11 @@ public sealed record NoveltyOptions(
     int Levels = 7, int Order = 3,
     int Scales = 4, int Factor = 4, double ScaleWeight = 1.5,
     double ExceedGain = 10,
-    int Warmup = 750, double Alarm = 0.35, int Rest = 150);
+    int Warmup = 750, double Alarm = 0.35, int Rest = 150)
+{
+    /// <summary>As NAB runs a detector: learning over the file's probationary rows, resting a fifth of them after an alarm.</summary>
+    public NoveltyOptions ForProbation(int probationaryRows) => this with { Warmup = probationaryRows, Rest = probationaryRows / 5 };
+}
 
 /// <summary>
 /// Scores how new a metric's latest behaviour is, at several time scales at once. At each scale (the raw samples, and

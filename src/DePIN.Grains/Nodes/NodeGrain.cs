@@ -57,7 +57,7 @@ public sealed partial class NodeGrain(
     private readonly List<FailureExample> _examples = [];
     private RiskAssessment _risk = new(0, RiskRule.Source, "not assessed yet");
     private DateTimeOffset? _assessedAt;
-    private DateTimeOffset? _lowSince;
+    private readonly DrainTracker _drains = new(maintenance.Value.Policy);
     private long _anomalies;
 
     private NodeState Node => state.State;
@@ -359,14 +359,13 @@ public sealed partial class NodeGrain(
 
     private async Task Decide(DateTimeOffset now, bool fresh = false)
     {
-        _lowSince = _risk.Risk < _maintenance.ReleaseBelow ? _lowSince ?? now : null;
         var held = Node.Mode switch
         {
             MaintenanceMode.Drain => true,
             MaintenanceMode.Keep => false,
             _ => (bool?)null,
         };
-        var drain = _maintenance.Policy.ShouldDrain(Node.Draining && !fresh, _risk.Risk, now - (_lowSince ?? now), held);
+        var drain = _drains.Decide(Node.Draining && !fresh, _risk.Risk, now, held);
         if (drain == Node.Draining)
         {
             return;
@@ -418,21 +417,35 @@ public sealed partial class NodeGrain(
         }
     }
 
-    private static HealthSample HealthOf(TelemetrySample s) => new(
-        s.At,
-        s.CpuUtilization,
-        s.MemoryTotalBytes > 0 ? (double)s.MemoryUsedBytes / s.MemoryTotalBytes : double.NaN,
-        s.NetRxBytesPerSecond,
-        s.NetTxBytesPerSecond,
-        s.DiskReadBytesPerSecond,
-        s.DiskWriteBytesPerSecond,
-        s.DiskTotalBytes > 0 ? (double)s.DiskUsedBytes / s.DiskTotalBytes : double.NaN,
-        s.Gpus.Length > 0 ? s.Gpus.Average(g => g.Utilization) : double.NaN,
-        s.Gpus.Length > 0 ? s.Gpus.Max(g => g.TemperatureC) : double.NaN,
-        s.Gpus.Length > 0 ? s.Gpus.Sum(g => (double)g.MemoryUsedBytes) : double.NaN,
-        s.Gpus.Length > 0 ? s.Gpus.Sum(g => g.PowerWatts) : double.NaN,
-        s.PacketLoss ?? double.NaN,
-        s.LatencyMs ?? double.NaN);
+    private static HealthSample HealthOf(TelemetrySample s)
+    {
+        // One pass over the GPUs: mean utilisation, hottest temperature, summed memory and power (NaN without GPUs).
+        double utilization = 0, hottest = double.NaN, memory = 0, power = 0;
+        foreach (var g in s.Gpus)
+        {
+            utilization += g.Utilization;
+            hottest = double.IsNaN(hottest) ? g.TemperatureC : Math.Max(hottest, g.TemperatureC);
+            memory += g.MemoryUsedBytes;
+            power += g.PowerWatts;
+        }
+
+        var gpus = s.Gpus.Length > 0;
+        return new(
+            s.At,
+            s.CpuUtilization,
+            s.MemoryTotalBytes > 0 ? (double)s.MemoryUsedBytes / s.MemoryTotalBytes : double.NaN,
+            s.NetRxBytesPerSecond,
+            s.NetTxBytesPerSecond,
+            s.DiskReadBytesPerSecond,
+            s.DiskWriteBytesPerSecond,
+            s.DiskTotalBytes > 0 ? (double)s.DiskUsedBytes / s.DiskTotalBytes : double.NaN,
+            gpus ? utilization / s.Gpus.Length : double.NaN,
+            hottest,
+            gpus ? memory : double.NaN,
+            gpus ? power : double.NaN,
+            s.PacketLoss ?? double.NaN,
+            s.LatencyMs ?? double.NaN);
+    }
 
     private static FaultKind? KindOf(string kind) => kind switch
     {

@@ -62,7 +62,7 @@ public sealed class NoveltyDetectorTests
         var scores = files.Select(f =>
         {
             var probation = new NabScorer(NabProfile.Published[0]).ProbationaryRows(f.Values.Length);
-            var detector = new NoveltyDetector(new NoveltyOptions(Warmup: probation, Rest: probation / 5));
+            var detector = new NoveltyDetector(new NoveltyOptions().ForProbation(probation));
             return f.Values.Select(detector.Score).ToArray();
         }).ToArray();
 
