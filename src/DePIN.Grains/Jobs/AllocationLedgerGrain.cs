@@ -19,18 +19,55 @@ public interface IAllocationLedgerGrain : IGrainWithIntegerKey
     ValueTask<Dictionary<string, Allocation>> All();
 }
 
-/// <summary>How the ledger is sharded: each write carries a sixty-fourth of the allocations, not all of them.</summary>
+/// <summary>
+/// How the ledger is sharded. A shard is written whole on every change, so its size is what a placement costs to
+/// make durable: with 512 shards a ledger of 35,000 allocations writes about 70 a time (with 64 it was 550, and
+/// serializing them was the largest cost of a placement).
+/// </summary>
 public static class AllocationLedger
 {
-    public const int Shards = 64;
+    public const int Shards = 512;
 
-    public static IAllocationLedgerGrain Shard(IGrainFactory grains, string jobKey) =>
-        grains.GetGrain<IAllocationLedgerGrain>(PartitionHash.Fnv1a(jobKey) % Shards);
+    public static int Home(string jobKey) => (int)(PartitionHash.Fnv1a(jobKey) % Shards);
 
+    public static IAllocationLedgerGrain Shard(IGrainFactory grains, string jobKey) => grains.GetGrain<IAllocationLedgerGrain>(Home(jobKey));
+
+    /// <summary>
+    /// Every allocation. One found outside its home shard (recorded under an earlier shard count) is moved home first,
+    /// recorded there before it is removed where it was, so that a later <see cref="IAllocationLedgerGrain.Remove"/>
+    /// finds it and a crash in between loses nothing.
+    /// </summary>
     public static async Task<Dictionary<string, Allocation>> Load(IGrainFactory grains)
     {
         var shards = await Task.WhenAll(Enumerable.Range(0, Shards).Select(i => grains.GetGrain<IAllocationLedgerGrain>(i).All().AsTask()));
-        return shards.SelectMany(s => s).ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+        var all = new Dictionary<string, Allocation>(StringComparer.Ordinal);
+        var strays = new List<(int Shard, string JobKey, Allocation Allocation)>();
+        for (var i = 0; i < shards.Length; i++)
+        {
+            foreach (var (jobKey, allocation) in shards[i])
+            {
+                if (Home(jobKey) == i)
+                {
+                    all[jobKey] = allocation;
+                }
+                else
+                {
+                    strays.Add((i, jobKey, allocation));
+                }
+            }
+        }
+
+        foreach (var (shard, jobKey, allocation) in strays)
+        {
+            if (all.TryAdd(jobKey, allocation))
+            {
+                await Shard(grains, jobKey).Record(jobKey, allocation);
+            }
+
+            await grains.GetGrain<IAllocationLedgerGrain>(shard).Remove(jobKey);
+        }
+
+        return all;
     }
 }
 
