@@ -86,17 +86,32 @@ public interface ITenantJobsGrain : IGrainWithStringKey
 /// <summary>How a tenant's job listing is sharded, and how to read it whole.</summary>
 public static class TenantJobs
 {
-    /// <summary>Shards per tenant. Changing it orphans existing rows: it is part of the data layout.</summary>
-    public const int Shards = 16;
+    /// <summary>
+    /// Shards per tenant. A shard is written whole on every change, so this bounds what one job update costs to make
+    /// durable. It is part of the data layout: rows a shard finds that belong elsewhere (written under an earlier
+    /// count, 16) it moves to their home shard.
+    /// </summary>
+    public const int Shards = 64;
+
+    public static int Home(string jobId) => (int)(PartitionHash.Fnv1a(jobId) % Shards);
+
+    public static string ShardKey(string tenant, int shard) => $"{tenant}/{shard}";
 
     public static ITenantJobsGrain Shard(IGrainFactory grains, string tenant, string jobId) =>
-        grains.GetGrain<ITenantJobsGrain>($"{tenant}/{PartitionHash.Fnv1a(jobId) % Shards}");
+        grains.Ref<ITenantJobsGrain>(ShardKey(tenant, Home(jobId)));
 
-    /// <summary>One page of the tenant's jobs in id order, merged from every shard.</summary>
+    /// <summary>
+    /// One page of the tenant's jobs in id order, merged from every shard. A row met twice (in the moment a shard
+    /// moves it home) counts once, as its latest version.
+    /// </summary>
     public static async Task<JobSummary[]> List(IGrainFactory grains, string tenant, JobQuery query)
     {
         var pages = await Task.WhenAll(Enumerable.Range(0, Shards)
-            .Select(i => grains.GetGrain<ITenantJobsGrain>($"{tenant}/{i}").List(query).AsTask()));
-        return [.. pages.SelectMany(p => p).OrderBy(j => j.JobId, StringComparer.Ordinal).Take(Math.Clamp(query.Limit, 1, JobQuery.MaxLimit))];
+            .Select(i => grains.Ref<ITenantJobsGrain>(ShardKey(tenant, i)).List(query).AsTask()));
+        return [.. pages.SelectMany(p => p)
+            .GroupBy(j => j.JobId, StringComparer.Ordinal)
+            .Select(g => g.MaxBy(j => j.UpdatedAt)!)
+            .OrderBy(j => j.JobId, StringComparer.Ordinal)
+            .Take(Math.Clamp(query.Limit, 1, JobQuery.MaxLimit))];
     }
 }

@@ -30,7 +30,7 @@ public static class AllocationLedger
 
     public static int Home(string jobKey) => (int)(PartitionHash.Fnv1a(jobKey) % Shards);
 
-    public static IAllocationLedgerGrain Shard(IGrainFactory grains, string jobKey) => grains.GetGrain<IAllocationLedgerGrain>(Home(jobKey));
+    public static IAllocationLedgerGrain Shard(IGrainFactory grains, string jobKey) => grains.Ref<IAllocationLedgerGrain>(Home(jobKey));
 
     /// <summary>
     /// Every allocation. One found outside its home shard (recorded under an earlier shard count) is moved home first,

@@ -322,9 +322,9 @@ public sealed partial class JobGrain(
         await Dispatch(); // heals an inbox write lost in a crash; a no-op for slots already there
     }
 
-    private ISchedulerGrain Scheduler => GrainFactory.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key);
+    private ISchedulerGrain Scheduler => GrainFactory.Ref<ISchedulerGrain>(ISchedulerGrain.Key);
 
-    private INodeWorkGrain Inbox(string nodeId) => GrainFactory.GetGrain<INodeWorkGrain>(nodeId);
+    private INodeWorkGrain Inbox(string nodeId) => GrainFactory.Ref<INodeWorkGrain>(nodeId);
 
     /// <summary>Whether a job in this status will never change again.</summary>
     public static bool IsFinal(JobStatus status) => status is JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled;

@@ -224,7 +224,7 @@ public sealed partial class SchedulerGrain(
         await Task.WhenAll(hit.Select(jobKey =>
         {
             metrics.JobInterrupted(reason);
-            return GrainFactory.GetGrain<IJobGrain>(jobKey)
+            return GrainFactory.Ref<IJobGrain>(jobKey)
                 .Interrupted(nodeId, status != NodeStatus.Offline, $"Node {nodeId} went {went}; the job resumes elsewhere from its checkpoints.");
         }));
     }
@@ -297,7 +297,7 @@ public sealed partial class SchedulerGrain(
         try
         {
             var assignments = allocation.Nodes.Select((node, replica) => new JobAssignment(replica, node, allocation.Attempt)).ToArray();
-            var wanted = await GrainFactory.GetGrain<IJobGrain>(jobKey).Placed(allocation.Attempt, assignments);
+            var wanted = await GrainFactory.Ref<IJobGrain>(jobKey).Placed(allocation.Attempt, assignments);
             _unannounced.Remove(jobKey);
             if (!wanted)
             {
@@ -368,7 +368,7 @@ public sealed partial class SchedulerGrain(
         {
             try
             {
-                await GrainFactory.GetGrain<IJobGrain>(jobKey).Check();
+                await GrainFactory.Ref<IJobGrain>(jobKey).Check();
             }
             catch (Exception ex)
             {

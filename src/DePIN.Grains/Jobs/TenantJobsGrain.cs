@@ -1,3 +1,4 @@
+using System.Globalization;
 using DePIN.Abstractions;
 using DePIN.Abstractions.Jobs;
 using DePIN.Grains.Diagnostics;
@@ -22,7 +23,7 @@ public sealed class TenantJobsGrain(
     DePINMetrics metrics)
     : Grain, ITenantJobsGrain, IRemindable
 {
-    public const int KeepFinished = 10_000;
+    public const int KeepFinished = 2_500;
     private const int TrimBatch = 1000;
 
     // Keeps the index active after its silo dies, so depin_jobs keeps counting its jobs.
@@ -33,6 +34,12 @@ public sealed class TenantJobsGrain(
 
     private Dictionary<string, JobSummary> Jobs => state.State.Jobs;
 
+    private string Key => this.GetPrimaryKeyString();
+
+    private string Tenant => Key[..Key.LastIndexOf('/')];
+
+    private int ShardNumber => int.Parse(Key.AsSpan(Key.LastIndexOf('/') + 1), CultureInfo.InvariantCulture);
+
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         foreach (var job in Jobs.Values)
@@ -42,6 +49,11 @@ public sealed class TenantJobsGrain(
 
         ReportCounts();
         await this.RegisterOrUpdateReminder(KeepActiveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        if (Jobs.Keys.Any(id => TenantJobs.Home(id) != ShardNumber))
+        {
+            // Not in activation itself: the home shard may be activating too, moving rows here.
+            this.RegisterGrainTimer(MoveStrays, new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan) { Interleave = true });
+        }
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -77,6 +89,26 @@ public sealed class TenantJobsGrain(
         .ToArray());
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => Task.CompletedTask;
+
+    /// <summary>
+    /// Moves rows written under an earlier shard count to their home shard: recorded there first, then dropped here,
+    /// so a crash in between leaves a duplicate (which listing merges) rather than a gap.
+    /// </summary>
+    private async Task MoveStrays(CancellationToken cancellationToken)
+    {
+        var strays = Jobs.Values.Where(j => TenantJobs.Home(j.JobId) != ShardNumber).ToList();
+        await Task.WhenAll(strays.Select(j => TenantJobs.Shard(GrainFactory, Tenant, j.JobId).Upsert(j)));
+        foreach (var job in strays)
+        {
+            if (Jobs.Remove(job.JobId, out var known))
+            {
+                _counts[(int)known.Status]--;
+            }
+        }
+
+        ReportCounts();
+        await _commit.Persist();
+    }
 
     private void Trim()
     {
