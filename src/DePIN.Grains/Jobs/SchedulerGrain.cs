@@ -269,7 +269,10 @@ public sealed partial class SchedulerGrain(
 
                 // The ledger first: a placement recorded there is never made twice, even if the queue's write is lost.
                 await Task.WhenAll(placed.Select(p => AllocationLedger.Shard(GrainFactory, p.JobKey).Record(p.JobKey, _allocations[p.JobKey])));
-                await _commit.Persist();
+                // The queue's write, which drops them from the queue, need not hold up the next pass: activation
+                // reconciles a queue written late against the ledger. (Waiting on it put the commit delay into every
+                // job's time to placement.)
+                _ = DropPlacedFromQueue();
                 _unannounced.UnionWith(placed.Select(p => p.JobKey));
                 _ = AnnouncePlacements(); // not awaited: the next pass need not wait for jobs to take note
             }
@@ -619,6 +622,22 @@ public sealed partial class SchedulerGrain(
             spec.Replicas * spec.Verification.Redundancy, TimeSpan.FromSeconds(spec.EstimatedSeconds), constraints,
             DistinctNodes: spec.Verification.Redundancy > 1, Waited: waited, FleetLoad: load);
     }
+
+    private async Task DropPlacedFromQueue()
+    {
+        try
+        {
+            await _commit.Persist();
+        }
+        catch (Exception ex)
+        {
+            // The placements stand (the ledger has them); the next write of the queue carries this one's change too.
+            LogQueueWriteFailed(ex);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The scheduler's queue could not be written after a pass; its next write carries the change")]
+    private partial void LogQueueWriteFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobKey} could not be told of its placement or preemption; trying again next pass")]
     private partial void LogAnnounceFailed(Exception exception, string jobKey);
