@@ -53,27 +53,27 @@ public sealed class PredictivePolicy(AvailabilityPredictor predictor, Predictive
 
     public PlacementDecision Place(PlacementRequest request, IReadOnlyList<NodeCandidate> candidates, DateTimeOffset now)
     {
-        var order = Gang.Feasible(request, candidates).ToArray();
-        var survival = new Dictionary<string, double>(order.Length, StringComparer.Ordinal);
-        var risks = new double[order.Length];
-        for (var i = 0; i < order.Length; i++)
+        var order = Gang.Feasible(request, candidates);
+        var survival = new double[order.Count];
+        var risks = new double[order.Count];
+        for (var i = 0; i < order.Count; i++)
         {
             var node = order[i];
             var p = predictor.ProbabilityUp(node.Availability, node.Suspect, now, request.Duration);
-            survival[node.NodeId] = p;
+            survival[i] = p;
             var slots = Math.Min(request.Replicas, request.DistinctNodes ? 1 : node.Free.CopiesOf(request.PerReplica));
             risks[i] = (-Math.Log(Math.Max(p, 1e-12)) / slots)
                 - (_options.ReputationWeight * node.Reputation) + (_options.LoadWeight * node.Utilization);
         }
 
-        var lowest = Lowest(risks, order, request.Replicas);
-        if (Gang.Fill(request, lowest) is not { } nodes)
+        var lowest = Lowest(risks, Enumerable.Range(0, order.Count).ToArray(), request.Replicas);
+        if (Filled(request, order, survival, lowest) is not { } best)
         {
             return PlacementDecision.Wait(Gang.NoCapacity);
         }
 
-        var gang = predictor.GangProbability(nodes.Distinct(StringComparer.Ordinal).Select(n => survival[n]));
-        if (request.Replicas > 1 && SpansRegions(nodes, lowest) && OneRegion(request, order, risks, survival) is { } local
+        var (nodes, gang) = best;
+        if (request.Replicas > 1 && SpansRegions(nodes, order, lowest) && OneRegion(request, order, risks, survival) is { } local
             && local.Probability >= _options.OneRegionShare * gang)
         {
             (nodes, gang) = local;
@@ -99,19 +99,34 @@ public sealed class PredictivePolicy(AvailabilityPredictor predictor, Predictive
         return o.MinGangProbability * busy * (1 - waited);
     }
 
-    /// <summary>Whether the gang's nodes, drawn from <paramref name="chosen"/>, lie in more than one region.</summary>
-    private static bool SpansRegions(string[] nodes, NodeCandidate[] chosen)
+    /// <summary>
+    /// The gang a greedy fill makes from <paramref name="ranked"/> (indices into <paramref name="order"/>, lowest risk
+    /// first) and its success probability, the product over its distinct nodes; null when they cannot hold it.
+    /// </summary>
+    private (string[] Nodes, double Probability)? Filled(PlacementRequest request, List<NodeCandidate> order, double[] survival, int[] ranked)
     {
-        var regions = chosen.Where(n => nodes.Contains(n.NodeId, StringComparer.Ordinal)).Select(n => n.Region);
+        if (Gang.Fill(request, ranked.Select(i => order[i])) is not { } nodes)
+        {
+            return null;
+        }
+
+        var used = new HashSet<string>(nodes, StringComparer.Ordinal);
+        return (nodes, predictor.GangProbability(ranked.Where(i => used.Contains(order[i].NodeId)).Select(i => survival[i])));
+    }
+
+    /// <summary>Whether the gang's nodes, drawn from <paramref name="ranked"/>, lie in more than one region.</summary>
+    private static bool SpansRegions(string[] nodes, List<NodeCandidate> order, int[] ranked)
+    {
+        var regions = ranked.Select(i => order[i]).Where(n => nodes.Contains(n.NodeId, StringComparer.Ordinal)).Select(n => n.Region);
         return regions.Distinct(StringComparer.Ordinal).Skip(1).Any();
     }
 
     /// <summary>The most probable gang that fits in a single region, if any region can hold one.</summary>
     private (string[] Nodes, double Probability)? OneRegion(
-        PlacementRequest request, NodeCandidate[] order, double[] risks, Dictionary<string, double> survival)
+        PlacementRequest request, List<NodeCandidate> order, double[] risks, double[] survival)
     {
         var regions = new Dictionary<string, (List<int> Members, int Slots)>(StringComparer.Ordinal);
-        for (var i = 0; i < order.Length; i++)
+        for (var i = 0; i < order.Count; i++)
         {
             ref var region = ref CollectionsMarshal.GetValueRefOrAddDefault(regions, order[i].Region, out var exists);
             if (!exists)
@@ -126,20 +141,14 @@ public sealed class PredictivePolicy(AvailabilityPredictor predictor, Predictive
         (string[] Nodes, double Probability)? best = null;
         foreach (var (members, slots) in regions.Values)
         {
-            if (slots < request.Replicas)
+            if (slots < request.Replicas || Filled(request, order, survival, Lowest(risks, [.. members], request.Replicas)) is not { } gang)
             {
                 continue;
             }
 
-            if (Gang.Fill(request, Lowest([.. members.Select(i => risks[i])], [.. members.Select(i => order[i])], request.Replicas)) is not { } nodes)
+            if (best is null || gang.Probability > best.Value.Probability)
             {
-                continue;
-            }
-
-            var p = predictor.GangProbability(nodes.Distinct(StringComparer.Ordinal).Select(n => survival[n]));
-            if (best is null || p > best.Value.Probability)
-            {
-                best = (nodes, p);
+                best = gang;
             }
         }
 
@@ -148,21 +157,22 @@ public sealed class PredictivePolicy(AvailabilityPredictor predictor, Predictive
 
     /// <summary>
     /// The nodes a greedy fill can use, lowest risk first: every feasible node takes at least one replica, so the
-    /// fill never reaches past the <paramref name="count"/> lowest. A bounded heap finds them in O(n log count)
-    /// instead of sorting every scored node. Ties go to the earlier candidate.
+    /// fill never reaches past the <paramref name="count"/> lowest. Works on <paramref name="members"/>, indices into
+    /// <paramref name="risks"/>, and returns such indices. A bounded heap finds them in O(n log count) instead of
+    /// sorting every scored node. Ties go to the lower index.
     /// </summary>
-    private static NodeCandidate[] Lowest(double[] risks, NodeCandidate[] nodes, int count)
+    private static int[] Lowest(double[] risks, int[] members, int count)
     {
-        if (nodes.Length <= count)
+        if (members.Length <= count)
         {
-            var all = Enumerable.Range(0, nodes.Length).Select(i => (risks[i], i)).ToArray();
+            var all = members.Select(i => (risks[i], i)).ToArray();
             Array.Sort(all, ByRisk);
-            return [.. all.Select(k => nodes[k.Item2])];
+            return [.. all.Select(k => k.Item2)];
         }
 
         // A max-heap of the best `count` so far: its top is the worst of them.
         var best = new PriorityQueue<int, (double Risk, int Index)>(count, Comparer<(double Risk, int Index)>.Create((a, b) => ByRisk.Compare(b, a)));
-        for (var i = 0; i < nodes.Length; i++)
+        foreach (var i in members)
         {
             if (best.Count < count)
             {
@@ -181,7 +191,7 @@ public sealed class PredictivePolicy(AvailabilityPredictor predictor, Predictive
         }
 
         Array.Sort(chosen, ByRisk);
-        return [.. chosen.Select(k => nodes[k.Index])];
+        return [.. chosen.Select(k => k.Index)];
     }
 
     private static readonly Comparer<(double Risk, int Index)> ByRisk = Comparer<(double Risk, int Index)>.Create((a, b) =>
