@@ -133,7 +133,8 @@ public sealed class DrainingTests
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
         while (await feed.MoveNextAsync().AsTask().WaitAsync(timeout.Token))
         {
-            if (feed.Current.NodeId == nodeId && feed.Current.Previous is not null)
+            // The node's own coming online (Registered → Online) may still be on its way when the watch begins: past it.
+            if (feed.Current.NodeId == nodeId && feed.Current.Previous is not (null or NodeStatus.Registered))
             {
                 return feed.Current;
             }
