@@ -12,12 +12,18 @@ public static class GrainRefs
     private static readonly ConcurrentDictionary<Type, (GrainType Grain, GrainInterfaceType Interface)> Types = new();
 
     /// <summary>The same reference <c>grains.GetGrain&lt;T&gt;(key)</c> returns.</summary>
-    public static T Ref<T>(this IGrainFactory grains, string key) where T : IGrainWithStringKey =>
-        (T)grains.GetGrain(GrainId.Create(Resolve<T>(grains).Grain, key), Resolve<T>(grains).Interface);
+    public static T Ref<T>(this IGrainFactory grains, string key) where T : IGrainWithStringKey
+    {
+        var (grain, face) = Resolve<T>(grains);
+        return (T)grains.GetGrain(GrainId.Create(grain, key), face);
+    }
 
     /// <summary>The same reference <c>grains.GetGrain&lt;T&gt;(key)</c> returns.</summary>
-    public static T Ref<T>(this IGrainFactory grains, long key) where T : IGrainWithIntegerKey =>
-        (T)grains.GetGrain(GrainId.Create(Resolve<T>(grains).Grain, GrainIdKeyExtensions.CreateIntegerKey(key)), Resolve<T>(grains).Interface);
+    public static T Ref<T>(this IGrainFactory grains, long key) where T : IGrainWithIntegerKey
+    {
+        var (grain, face) = Resolve<T>(grains);
+        return (T)grains.GetGrain(GrainId.Create(grain, GrainIdKeyExtensions.CreateIntegerKey(key)), face);
+    }
 
     private static (GrainType Grain, GrainInterfaceType Interface) Resolve<T>(IGrainFactory grains) where T : IAddressable =>
         Types.TryGetValue(typeof(T), out var known) ? known : Types.GetOrAdd(typeof(T), _ => Sample<T>(grains));

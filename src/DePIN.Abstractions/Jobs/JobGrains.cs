@@ -97,6 +97,13 @@ public static class TenantJobs
 
     public static string ShardKey(string tenant, int shard) => $"{tenant}/{shard}";
 
+    /// <summary>The tenant and shard number a <see cref="ShardKey"/> names.</summary>
+    public static (string Tenant, int Shard) ParseShardKey(string key)
+    {
+        var slash = key.LastIndexOf('/');
+        return (key[..slash], int.Parse(key.AsSpan(slash + 1), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     public static ITenantJobsGrain Shard(IGrainFactory grains, string tenant, string jobId) =>
         grains.Ref<ITenantJobsGrain>(ShardKey(tenant, Home(jobId)));
 

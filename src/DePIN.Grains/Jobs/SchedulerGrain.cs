@@ -64,7 +64,7 @@ public sealed partial class SchedulerGrain(
     private readonly GroupCommit _commit = new(state.WriteStateAsync, options.Value.CommitDelay);
     private IPlacementPolicy _policy = null!;
     private DateTimeOffset _directoryReadAt = DateTimeOffset.MinValue;
-    private Task? _directoryRead; // a reading of the directory under way beside the passes
+    private bool _readingDirectory; // a reading of the directory is under way beside the passes
     private IGrainTimer? _kick;
     private bool _passing;
     private bool _passAgain;
@@ -538,9 +538,10 @@ public sealed partial class SchedulerGrain(
             return RefreshDirectory();
         }
 
-        if (_directoryRead is null && clock.UtcNow - _directoryReadAt >= _options.DirectoryRefresh)
+        if (!_readingDirectory && clock.UtcNow - _directoryReadAt >= _options.DirectoryRefresh)
         {
-            _directoryRead = ReadDirectoryBeside();
+            _readingDirectory = true;
+            _ = ReadDirectoryBeside();
         }
 
         return Task.CompletedTask;
@@ -562,7 +563,7 @@ public sealed partial class SchedulerGrain(
         }
         finally
         {
-            _directoryRead = null;
+            _readingDirectory = false;
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Globalization;
 using DePIN.Abstractions;
 using DePIN.Abstractions.Jobs;
 using DePIN.Grains.Diagnostics;
@@ -34,14 +33,14 @@ public sealed class TenantJobsGrain(
 
     private Dictionary<string, JobSummary> Jobs => state.State.Jobs;
 
-    private string Key => this.GetPrimaryKeyString();
+    private (string Tenant, int Shard) _key;
 
-    private string Tenant => Key[..Key.LastIndexOf('/')];
-
-    private int ShardNumber => int.Parse(Key.AsSpan(Key.LastIndexOf('/') + 1), CultureInfo.InvariantCulture);
+    /// <summary>Rows written here under an earlier shard count, whose home is another shard now.</summary>
+    private IEnumerable<JobSummary> Strays => Jobs.Values.Where(j => TenantJobs.Home(j.JobId) != _key.Shard);
 
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
+        _key = TenantJobs.ParseShardKey(this.GetPrimaryKeyString());
         foreach (var job in Jobs.Values)
         {
             _counts[(int)job.Status]++;
@@ -49,7 +48,7 @@ public sealed class TenantJobsGrain(
 
         ReportCounts();
         await this.RegisterOrUpdateReminder(KeepActiveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
-        if (Jobs.Keys.Any(id => TenantJobs.Home(id) != ShardNumber))
+        if (Strays.Any())
         {
             // Not in activation itself: the home shard may be activating too, moving rows here.
             this.RegisterGrainTimer(MoveStrays, new GrainTimerCreationOptions(TimeSpan.Zero, Timeout.InfiniteTimeSpan) { Interleave = true });
@@ -96,8 +95,8 @@ public sealed class TenantJobsGrain(
     /// </summary>
     private async Task MoveStrays(CancellationToken cancellationToken)
     {
-        var strays = Jobs.Values.Where(j => TenantJobs.Home(j.JobId) != ShardNumber).ToList();
-        await Task.WhenAll(strays.Select(j => TenantJobs.Shard(GrainFactory, Tenant, j.JobId).Upsert(j)));
+        var strays = Strays.ToList();
+        await Task.WhenAll(strays.Select(j => TenantJobs.Shard(GrainFactory, _key.Tenant, j.JobId).Upsert(j)));
         foreach (var job in strays)
         {
             if (Jobs.Remove(job.JobId, out var known))
