@@ -17,8 +17,6 @@ public static class BenchSilo
             "--Logging:LogLevel:Default", "Warning",
             // Logs go to stderr: stdout carries the result.
             "--Logging:Console:LogToStandardErrorThreshold", "Trace",
-            // In-memory storage goes away before the grains at shutdown; their last checkpoint does not matter here.
-            "--Logging:LogLevel:Orleans.Storage", "None",
             "--Logging:LogLevel:DePIN.Grains.Nodes.NodeGrain", "Error",
             "--Orleans:Endpoints:SiloPort", FreePort().ToString(CultureInfo.InvariantCulture),
             "--Orleans:Endpoints:GatewayPort", FreePort().ToString(CultureInfo.InvariantCulture),

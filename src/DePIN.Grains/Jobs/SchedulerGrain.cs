@@ -374,6 +374,11 @@ public sealed partial class SchedulerGrain(
             {
                 await GrainFactory.Ref<IJobGrain>(jobKey).Check();
             }
+            catch (ObjectDisposedException)
+            {
+                // The silo stopped around this tick (a silo that could not deactivate every grain in time stops
+                // anyway): there is nothing left to check, and no point in a warning per job.
+            }
             catch (Exception ex)
             {
                 LogCheckFailed(ex, jobKey); // checked again next round

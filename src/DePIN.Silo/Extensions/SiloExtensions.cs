@@ -5,6 +5,7 @@ using DePIN.Grains.Datasets;
 using DePIN.Silo.Persistence;
 using Npgsql;
 using Orleans.Configuration;
+using Orleans.Runtime.Hosting;
 
 namespace DePIN.Silo.Extensions;
 
@@ -50,7 +51,7 @@ public static partial class SiloExtensions
                     endpoints.GetValue("GatewayPort", EndpointOptions.DEFAULT_GATEWAY_PORT));
                 foreach (var name in StorageNames.All)
                 {
-                    silo.AddMemoryGrainStorage(name);
+                    silo.Services.AddGrainStorage(name, (services, _) => ActivatorUtilities.CreateInstance<ProcessGrainStorage>(services));
                 }
 
                 silo.UseInMemoryReminderService();
