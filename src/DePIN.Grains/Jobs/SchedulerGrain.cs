@@ -368,20 +368,27 @@ public sealed partial class SchedulerGrain(
             }
         }
 
-        await Task.WhenAll(due.Select(async jobKey =>
+        IJobGrain[] jobs;
+        try
+        {
+            jobs = [.. due.Select(jobKey => GrainFactory.Ref<IJobGrain>(jobKey))];
+        }
+        catch (ObjectDisposedException)
+        {
+            // This process's services are gone: the silo stopped without waiting for this grain to deactivate (it
+            // does when grains are slow to), and a timer tick still came. There is nothing left to check.
+            return;
+        }
+
+        await Task.WhenAll(jobs.Select(async (job, i) =>
         {
             try
             {
-                await GrainFactory.Ref<IJobGrain>(jobKey).Check();
-            }
-            catch (ObjectDisposedException)
-            {
-                // The silo stopped around this tick (a silo that could not deactivate every grain in time stops
-                // anyway): there is nothing left to check, and no point in a warning per job.
+                await job.Check();
             }
             catch (Exception ex)
             {
-                LogCheckFailed(ex, jobKey); // checked again next round
+                LogCheckFailed(ex, due[i]); // checked again next round
             }
         }));
     }
