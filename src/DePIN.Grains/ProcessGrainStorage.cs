@@ -1,7 +1,7 @@
 using Orleans.Serialization.Serializers;
 using Orleans.Storage;
 
-namespace DePIN.Silo.Extensions;
+namespace DePIN.Grains;
 
 /// <summary>
 /// Grain state in the memory of this process, for the single development silo. Orleans' memory storage keeps state in
@@ -11,7 +11,7 @@ namespace DePIN.Silo.Extensions;
 /// storage serializer's bytes (so a type that would not survive PostgreSQL does not survive here either), and a
 /// write or clear whose ETag is not the stored one throws <see cref="InconsistentStateException"/> and changes nothing.
 /// </summary>
-internal sealed class ProcessGrainStorage(IGrainStorageSerializer serializer, IActivatorProvider activators) : IGrainStorage
+public sealed class ProcessGrainStorage(IGrainStorageSerializer serializer, IActivatorProvider activators) : IGrainStorage
 {
     private readonly Dictionary<(string GrainType, GrainId GrainId), (BinaryData Data, string ETag)> _states = [];
     private long _version;
