@@ -21,6 +21,13 @@ public sealed class ProcessGrainStorageTests
 
     private static GrainState<NodeState> State(NodeStatus status) => new(new NodeState { Status = status, PublicKey = [1, 2, 3] });
 
+    private static async Task<GrainState<NodeState>> Read(ProcessGrainStorage storage, string name = "nodes")
+    {
+        var state = new GrainState<NodeState>();
+        await storage.ReadStateAsync(name, Node, state);
+        return state;
+    }
+
     [Fact]
     public async Task A_written_state_reads_back_as_a_copy_with_its_etag_under_its_own_name_only()
     {
@@ -28,10 +35,8 @@ public sealed class ProcessGrainStorageTests
         var written = State(NodeStatus.Online);
         await storage.WriteStateAsync("nodes", Node, written);
 
-        var read = new GrainState<NodeState>();
-        await storage.ReadStateAsync("nodes", Node, read);
-        var elsewhere = new GrainState<NodeState>();
-        await storage.ReadStateAsync("jobs", Node, elsewhere);
+        var read = await Read(storage);
+        var elsewhere = await Read(storage, "jobs");
 
         Assert.True(read.RecordExists);
         Assert.Equal(written.ETag, read.ETag);
@@ -47,8 +52,7 @@ public sealed class ProcessGrainStorageTests
         var storage = Storage();
         var first = State(NodeStatus.Online);
         await storage.WriteStateAsync("nodes", Node, first);
-        var stale = new GrainState<NodeState>();
-        await storage.ReadStateAsync("nodes", Node, stale);
+        var stale = await Read(storage);
         await storage.WriteStateAsync("nodes", Node, first); // the first writer moves on
         stale.State!.Status = NodeStatus.Suspect;
         var newcomer = State(NodeStatus.Offline); // never read: no ETag
@@ -57,8 +61,7 @@ public sealed class ProcessGrainStorageTests
         await Assert.ThrowsAsync<InconsistentStateException>(() => storage.WriteStateAsync("nodes", Node, newcomer));
         await Assert.ThrowsAsync<InconsistentStateException>(() => storage.ClearStateAsync("nodes", Node, stale));
 
-        var read = new GrainState<NodeState>();
-        await storage.ReadStateAsync("nodes", Node, read);
+        var read = await Read(storage);
         Assert.Equal((NodeStatus.Online, first.ETag), (read.State!.Status, read.ETag));
     }
 
@@ -70,8 +73,7 @@ public sealed class ProcessGrainStorageTests
         await storage.WriteStateAsync("nodes", Node, state);
         await storage.ClearStateAsync("nodes", Node, state);
 
-        var read = new GrainState<NodeState>();
-        await storage.ReadStateAsync("nodes", Node, read);
+        var read = await Read(storage);
         Assert.Equal((false, null, false), (state.RecordExists, state.ETag, read.RecordExists));
         Assert.Equal((null, null), (read.ETag, read.State!.PublicKey));
 
