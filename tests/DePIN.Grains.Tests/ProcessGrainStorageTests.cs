@@ -21,6 +21,15 @@ public sealed class ProcessGrainStorageTests
 
     private static GrainState<NodeState> State(NodeStatus status) => new(new NodeState { Status = status, PublicKey = [1, 2, 3] });
 
+    /// <summary>A fresh store holding one node's state, written once, and that state as its writer holds it.</summary>
+    private static async Task<(ProcessGrainStorage Storage, GrainState<NodeState> Written)> Written()
+    {
+        var storage = Storage();
+        var written = State(NodeStatus.Online);
+        await storage.WriteStateAsync("nodes", Node, written);
+        return (storage, written);
+    }
+
     private static async Task<GrainState<NodeState>> Read(ProcessGrainStorage storage, string name = "nodes")
     {
         var state = new GrainState<NodeState>();
@@ -31,10 +40,7 @@ public sealed class ProcessGrainStorageTests
     [Fact]
     public async Task A_written_state_reads_back_as_a_copy_with_its_etag_under_its_own_name_only()
     {
-        var storage = Storage();
-        var written = State(NodeStatus.Online);
-        await storage.WriteStateAsync("nodes", Node, written);
-
+        var (storage, written) = await Written();
         var read = await Read(storage);
         var elsewhere = await Read(storage, "jobs");
 
@@ -49,9 +55,7 @@ public sealed class ProcessGrainStorageTests
     [Fact]
     public async Task A_write_or_clear_with_a_stale_etag_is_refused_and_changes_nothing()
     {
-        var storage = Storage();
-        var first = State(NodeStatus.Online);
-        await storage.WriteStateAsync("nodes", Node, first);
+        var (storage, first) = await Written();
         var stale = await Read(storage);
         await storage.WriteStateAsync("nodes", Node, first); // the first writer moves on
         stale.State!.Status = NodeStatus.Suspect;
@@ -68,9 +72,7 @@ public sealed class ProcessGrainStorageTests
     [Fact]
     public async Task A_cleared_state_reads_as_new_and_can_be_written_again_from_scratch()
     {
-        var storage = Storage();
-        var state = State(NodeStatus.Online);
-        await storage.WriteStateAsync("nodes", Node, state);
+        var (storage, state) = await Written();
         await storage.ClearStateAsync("nodes", Node, state);
 
         var read = await Read(storage);
