@@ -26,7 +26,7 @@ public static class GrainRefs
     }
 
     private static (GrainType Grain, GrainInterfaceType Interface) Resolve<T>(IGrainFactory grains) where T : IAddressable =>
-        Types.TryGetValue(typeof(T), out var known) ? known : Types.GetOrAdd(typeof(T), _ => Sample<T>(grains));
+        Types.GetOrAdd(typeof(T), static (_, factory) => Sample<T>(factory), grains);
 
     private static (GrainType, GrainInterfaceType) Sample<T>(IGrainFactory grains) where T : IAddressable
     {

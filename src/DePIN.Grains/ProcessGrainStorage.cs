@@ -13,7 +13,7 @@ namespace DePIN.Grains;
 /// </summary>
 public sealed class ProcessGrainStorage(IGrainStorageSerializer serializer, IActivatorProvider activators) : IGrainStorage
 {
-    private readonly Dictionary<(string GrainType, GrainId GrainId), (BinaryData Data, string ETag)> _states = [];
+    private readonly Dictionary<(string StateName, GrainId GrainId), (BinaryData Data, string ETag)> _states = [];
     private long _version;
 
     public Task ReadStateAsync<T>(string stateName, GrainId grainId, IGrainState<T> grainState)
@@ -61,12 +61,12 @@ public sealed class ProcessGrainStorage(IGrainStorageSerializer serializer, IAct
     }
 
     /// <summary>Throws unless <paramref name="etag"/> is the stored one (null when nothing is stored). Call under the lock.</summary>
-    private void Check((string, GrainId) key, string? etag)
+    private void Check((string StateName, GrainId GrainId) key, string? etag)
     {
         var stored = _states.TryGetValue(key, out var state) ? state.ETag : null;
         if (!string.Equals(stored, etag, StringComparison.Ordinal))
         {
-            throw new InconsistentStateException($"The state of {key.Item2} was written by someone else (stored ETag {stored ?? "none"}, given {etag ?? "none"}).", stored, etag);
+            throw new InconsistentStateException($"The {key.StateName} state of {key.GrainId} was written by someone else (stored ETag {stored ?? "none"}, given {etag ?? "none"}).", stored, etag);
         }
     }
 }

@@ -72,11 +72,11 @@ public sealed class PredictivePolicy(AvailabilityPredictor predictor, Predictive
             return PlacementDecision.Wait(Gang.NoCapacity);
         }
 
-        var (nodes, gang) = best;
-        if (request.Replicas > 1 && SpansRegions(nodes, order, lowest) && OneRegion(request, order, risks, survival) is { } local
+        var (nodes, members, gang) = best;
+        if (request.Replicas > 1 && SpansRegions(order, members) && OneRegion(request, order, risks, survival) is { } local
             && local.Probability >= _options.OneRegionShare * gang)
         {
-            (nodes, gang) = local;
+            (nodes, _, gang) = local;
         }
 
         var bar = Bar(request);
@@ -101,9 +101,10 @@ public sealed class PredictivePolicy(AvailabilityPredictor predictor, Predictive
 
     /// <summary>
     /// The gang a greedy fill makes from <paramref name="ranked"/> (indices into <paramref name="order"/>, lowest risk
-    /// first) and its success probability, the product over its distinct nodes; null when they cannot hold it.
+    /// first): one node id per replica, the distinct nodes as indices into <paramref name="order"/>, and the gang's
+    /// success probability, the product over those nodes; null when they cannot hold it.
     /// </summary>
-    private (string[] Nodes, double Probability)? Filled(PlacementRequest request, List<NodeCandidate> order, double[] survival, int[] ranked)
+    private (string[] Nodes, int[] Members, double Probability)? Filled(PlacementRequest request, List<NodeCandidate> order, double[] survival, int[] ranked)
     {
         if (Gang.Fill(request, ranked.Select(i => order[i])) is not { } nodes)
         {
@@ -111,18 +112,16 @@ public sealed class PredictivePolicy(AvailabilityPredictor predictor, Predictive
         }
 
         var used = new HashSet<string>(nodes, StringComparer.Ordinal);
-        return (nodes, predictor.GangProbability(ranked.Where(i => used.Contains(order[i].NodeId)).Select(i => survival[i])));
+        int[] members = [.. ranked.Where(i => used.Contains(order[i].NodeId))];
+        return (nodes, members, predictor.GangProbability(members.Select(i => survival[i])));
     }
 
-    /// <summary>Whether the gang's nodes, drawn from <paramref name="ranked"/>, lie in more than one region.</summary>
-    private static bool SpansRegions(string[] nodes, List<NodeCandidate> order, int[] ranked)
-    {
-        var regions = ranked.Select(i => order[i]).Where(n => nodes.Contains(n.NodeId, StringComparer.Ordinal)).Select(n => n.Region);
-        return regions.Distinct(StringComparer.Ordinal).Skip(1).Any();
-    }
+    /// <summary>Whether the gang's <paramref name="members"/> (indices into <paramref name="order"/>) lie in more than one region.</summary>
+    private static bool SpansRegions(List<NodeCandidate> order, int[] members) =>
+        members.Select(i => order[i].Region).Distinct(StringComparer.Ordinal).Skip(1).Any();
 
     /// <summary>The most probable gang that fits in a single region, if any region can hold one.</summary>
-    private (string[] Nodes, double Probability)? OneRegion(
+    private (string[] Nodes, int[] Members, double Probability)? OneRegion(
         PlacementRequest request, List<NodeCandidate> order, double[] risks, double[] survival)
     {
         var regions = new Dictionary<string, (List<int> Members, int Slots)>(StringComparer.Ordinal);
@@ -138,7 +137,7 @@ public sealed class PredictivePolicy(AvailabilityPredictor predictor, Predictive
             region.Slots += request.DistinctNodes ? 1 : order[i].Free.CopiesOf(request.PerReplica);
         }
 
-        (string[] Nodes, double Probability)? best = null;
+        (string[] Nodes, int[] Members, double Probability)? best = null;
         foreach (var (members, slots) in regions.Values)
         {
             if (slots < request.Replicas || Filled(request, order, survival, Lowest(risks, [.. members], request.Replicas)) is not { } gang)

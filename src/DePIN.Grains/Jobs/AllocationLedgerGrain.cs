@@ -30,7 +30,9 @@ public static class AllocationLedger
 
     public static int Home(string jobKey) => (int)(PartitionHash.Fnv1a(jobKey) % Shards);
 
-    public static IAllocationLedgerGrain Shard(IGrainFactory grains, string jobKey) => grains.Ref<IAllocationLedgerGrain>(Home(jobKey));
+    public static IAllocationLedgerGrain Shard(IGrainFactory grains, string jobKey) => Shard(grains, Home(jobKey));
+
+    private static IAllocationLedgerGrain Shard(IGrainFactory grains, int shard) => grains.Ref<IAllocationLedgerGrain>(shard);
 
     /// <summary>
     /// Every allocation. One found outside its home shard (recorded under an earlier shard count) is moved home first,
@@ -39,7 +41,7 @@ public static class AllocationLedger
     /// </summary>
     public static async Task<Dictionary<string, Allocation>> Load(IGrainFactory grains)
     {
-        var shards = await Task.WhenAll(Enumerable.Range(0, Shards).Select(i => grains.GetGrain<IAllocationLedgerGrain>(i).All().AsTask()));
+        var shards = await Task.WhenAll(Enumerable.Range(0, Shards).Select(i => Shard(grains, i).All().AsTask()));
         var all = new Dictionary<string, Allocation>(StringComparer.Ordinal);
         var strays = new List<(int Shard, string JobKey, Allocation Allocation)>();
         for (var i = 0; i < shards.Length; i++)
@@ -64,7 +66,7 @@ public static class AllocationLedger
                 await Shard(grains, jobKey).Record(jobKey, allocation);
             }
 
-            await grains.GetGrain<IAllocationLedgerGrain>(shard).Remove(jobKey);
+            await Shard(grains, shard).Remove(jobKey);
         }
 
         return all;
