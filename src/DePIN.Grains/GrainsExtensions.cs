@@ -22,6 +22,9 @@ public static class GrainsExtensions
         var services = silo.Services;
         services.TryAddSingleton(PlatformClock.System);
         services.TryAddSingleton<DePINMetrics>();
+        // The ledger: PostgreSQL when the host registered it, else the development silo's in-process one.
+        services.TryAddSingleton<DePIN.Grains.Economy.ILedgerStore, DePIN.Grains.Economy.ProcessLedgerStore>();
+        services.TryAddSingleton<DePIN.Grains.Economy.LedgerWriter>();
         services.AddOptions<NodeOptions>()
             .Bind(configuration.GetSection(NodeOptions.Section))
             .Validate(o => o.CheckpointInterval > TimeSpan.Zero && o.MaxBatchAge > TimeSpan.Zero && Validates(o),

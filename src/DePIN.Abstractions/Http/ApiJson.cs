@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using DePIN.Abstractions.Datasets;
+using DePIN.Abstractions.Economy;
 using DePIN.Abstractions.Inference;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
@@ -81,4 +82,11 @@ public static class ApiJson
 [JsonSerializable(typeof(InferencePoll))]
 [JsonSerializable(typeof(InferenceTask[]))]
 [JsonSerializable(typeof(InferenceAnswers))]
+[JsonSerializable(typeof(PostingRequest))]
+[JsonSerializable(typeof(PostingResult))]
+[JsonSerializable(typeof(AccountView))]
+[JsonSerializable(typeof(AccountPosting[]))]
+[JsonSerializable(typeof(LedgerHeadView))]
+[JsonSerializable(typeof(StakeRequest))]
+[JsonSerializable(typeof(WithdrawalRequest))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

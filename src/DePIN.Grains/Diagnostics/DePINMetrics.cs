@@ -22,7 +22,8 @@ public static class RejectReasons
 /// <c>depin_nodes{status}</c>, <c>depin_telemetry_batches_total</c>, <c>depin_telemetry_rejected_total{reason}</c>,
 /// <c>depin_telemetry_lag_seconds</c>, <c>depin_jobs{state}</c>, <c>depin_placements_total{policy,outcome}</c>,
 /// <c>depin_placement_latency_seconds</c>, <c>depin_job_interruptions_total{reason}</c>, <c>depin_node_risk{node}</c>
-/// (for the nodes whose grains this silo hosts), <c>depin_anomalies_total{metric}</c>, <c>depin_drains_total{reason}</c>.
+/// (for the nodes whose grains this silo hosts), <c>depin_anomalies_total{metric}</c>, <c>depin_drains_total{reason}</c>,
+/// <c>depin_ledger_postings_total{kind}</c>, <c>depin_slashes_total{reason}</c>, <c>depin_rate{region,class}</c>.
 /// </summary>
 public sealed class DePINMetrics
 {
@@ -42,6 +43,9 @@ public sealed class DePINMetrics
     private readonly ConcurrentDictionary<string, double> _risk = new(StringComparer.Ordinal);
     private readonly Counter<long> _anomalies;
     private readonly Counter<long> _drains;
+    private readonly Counter<long> _postings;
+    private readonly Counter<long> _slashes;
+    private readonly ConcurrentDictionary<(string Region, string Class), double> _rates = new();
 
     public DePINMetrics(IMeterFactory meterFactory)
     {
@@ -74,11 +78,26 @@ public sealed class DePINMetrics
             description: "Leaves in each dataset's log hosted on this silo.");
         meter.CreateObservableGauge("depin.contributors.quarantined", () => _quarantined.Sum(q => q.Value),
             description: "Contributors quarantined from the datasets hosted on this silo (a node counts once per dataset).");
+        _postings = meter.CreateCounter<long>("depin.ledger.postings", description: "Ledger postings appended by this silo's writer, by kind.");
+        _slashes = meter.CreateCounter<long>("depin.slashes", description: "Stakes slashed, by reason (disagreed, abandoned).");
+        meter.CreateObservableGauge("depin.rate", () => _rates.Select(r => new Measurement<double>(r.Value,
+                new KeyValuePair<string, object?>("region", r.Key.Region), new KeyValuePair<string, object?>("class", r.Key.Class))),
+            description: "The lease rate per unit-hour (a GPU for class gpu, a core for class cpu) in each region, as the market grain on this silo set it.");
         meter.CreateObservableGauge("depin.jobs", _jobs.Observe,
             description: "Jobs by state, as kept by the tenant job indexes this silo hosts; sum over silos for the platform.");
     }
 
     public void BatchAccepted() => _batches.Add(1);
+
+    public void Posted(string kind) => _postings.Add(1, new KeyValuePair<string, object?>("kind", kind));
+
+    public void Slashed(string reason) => _slashes.Add(1, new KeyValuePair<string, object?>("reason", reason));
+
+    /// <summary>The market grain hosted here reports the rates it set.</summary>
+    public void ReportRate(string region, string resourceClass, double rate) => _rates[(region, resourceClass)] = rate;
+
+    /// <summary>The market grain left this silo: another reports the rates now.</summary>
+    public void ForgetRates() => _rates.Clear();
 
     public void Anomaly(string metric) => _anomalies.Add(1, new KeyValuePair<string, object?>("metric", metric));
 

@@ -1,6 +1,8 @@
 using System.Security.Cryptography;
 using DePIN.Abstractions;
+using DePIN.Abstractions.Economy;
 using DePIN.Abstractions.Jobs;
+using DePIN.Core.Economy;
 
 namespace DePIN.Grains.Jobs;
 
@@ -24,6 +26,8 @@ public sealed class TenantGrain(
             return false;
         }
 
+        // The tenant's account first: a tenant that exists can always be funded.
+        await GrainFactory.GetGrain<ILedgerGrain>(0).Open([AccountId.Tenant(this.GetPrimaryKeyString())]);
         state.State.KeyHashes.Add(keyHash);
         state.State.CreatedAt = clock.UtcNow;
         await state.WriteStateAsync();

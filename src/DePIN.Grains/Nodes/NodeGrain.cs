@@ -1,6 +1,8 @@
 using DePIN.Abstractions;
+using DePIN.Abstractions.Economy;
 using DePIN.Abstractions.Nodes;
 using DePIN.Abstractions.Telemetry;
+using DePIN.Core.Economy;
 using DePIN.Core.Maintenance;
 using DePIN.Core.Nodes;
 using DePIN.Core.Telemetry;
@@ -133,6 +135,8 @@ public sealed partial class NodeGrain(
             }
         }
 
+        // Its accounts before its registration: a registered node can always be paid, staked and slashed.
+        await GrainFactory.GetGrain<ILedgerGrain>(0).Open([AccountId.Provider(NodeId), AccountId.Stake(NodeId), AccountId.Contributor(NodeId)]);
         var now = clock.UtcNow;
         var created = !Node.IsRegistered;
         var previousRegion = Node.Capabilities?.Region;

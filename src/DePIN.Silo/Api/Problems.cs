@@ -101,6 +101,23 @@ public static partial class Problems
     public static IResult NoAnswer(string hash, string detail) =>
         Problem(StatusCodes.Status503ServiceUnavailable, "no-answer", $"Model {hash} could not answer.", detail);
 
+    public static IResult UnknownAccount(string id) =>
+        Problem(StatusCodes.Status404NotFound, "unknown-account", "No such account.", $"There is no account '{id}' that you may see.");
+
+    public static IResult UnopenedAccounts(string detail) =>
+        Problem(StatusCodes.Status422UnprocessableEntity, "unknown-account", "The posting names an account that is not open.", detail);
+
+    public static IResult PostingConflict(string id) =>
+        Problem(StatusCodes.Status409Conflict, "posting-conflict", "The posting id is taken.",
+            $"Posting '{id}' exists with other content; a posting id names one posting forever.");
+
+    public static IResult InsufficientFunds(string detail) =>
+        Problem(StatusCodes.Status402PaymentRequired, "insufficient-funds", "The account does not hold enough.", detail);
+
+    public static IResult StakeLocked(string nodeId) =>
+        Problem(StatusCodes.Status409Conflict, "stake-locked", "The stake is locked.",
+            $"Node {nodeId} holds work; its stake stays posted until the work ends.");
+
     public static IResult Overloaded() =>
         Problem(StatusCodes.Status503ServiceUnavailable, "overloaded", "The platform is overloaded.",
             "Telemetry delivery to node grains is behind; retry shortly.");

@@ -35,6 +35,7 @@ public static class ApiExtensions
         app.MapDatasetEndpoints();
         app.MapTrainingEndpoints();
         app.MapInferenceEndpoints();
+        app.MapLedgerEndpoints();
         return app;
     }
 }

@@ -32,6 +32,7 @@ public static partial class SiloExtensions
         {
             services.AddSingleton(_ => NpgsqlDataSource.Create(connectionString));
             services.AddSingleton<DatasetLog>();
+            services.AddSingleton<DePIN.Grains.Economy.ILedgerStore, DePIN.Grains.Economy.PostgresLedgerStore>();
             services.AddSingleton<DePIN.Grains.Training.TrainingStore>();
             services.AddSingleton<PlatformSigner>();
             services.AddHostedService<SchemaMigrator>(); // registered before the silo, so it runs first

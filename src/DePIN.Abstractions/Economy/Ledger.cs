@@ -1,0 +1,110 @@
+namespace DePIN.Abstractions.Economy;
+
+/// <summary>One line of a posting: an amount in microcredits taken from (<paramref name="Debit"/>) or paid into (<paramref name="Credit"/>) an account.</summary>
+[GenerateSerializer, Immutable, Alias("DePIN.LedgerEntry")]
+public sealed record LedgerEntry(
+    [property: Id(0)] string Account,
+    [property: Id(1)] long Debit = 0,
+    [property: Id(2)] long Credit = 0);
+
+/// <summary>
+/// A balanced posting as a client sends it. <paramref name="Id"/> is the client's (or derived from what the posting
+/// is for): the same posting again is answered with its first receipt, a different one under the id is refused.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("DePIN.PostingRequest")]
+public sealed record PostingRequest(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string Kind,
+    [property: Id(2)] LedgerEntry[] Entries,
+    [property: Id(3)] string? Memo = null);
+
+/// <summary>How the ledger answered a posting: <c>DePIN.Core.Economy.PostingOutcome</c> on the wire.</summary>
+[GenerateSerializer, Alias("DePIN.PostingStatus")]
+public enum PostingStatus { Posted, Duplicate, Conflict, Invalid, UnknownAccount, Unbalanced, InsufficientFunds }
+
+/// <summary>The ledger's answer: for a posted or duplicate posting, its receipt (place in the chain, hash, time).</summary>
+[GenerateSerializer, Immutable, Alias("DePIN.PostingResult")]
+public sealed record PostingResult(
+    [property: Id(0)] string Id,
+    [property: Id(1)] PostingStatus Status,
+    [property: Id(2)] long? Sequence = null,
+    [property: Id(3)] string? Hash = null,
+    [property: Id(4)] DateTimeOffset? PostedAt = null,
+    [property: Id(5)] string? Detail = null)
+{
+    /// <summary>Posted now or before: the posting is in the ledger.</summary>
+    public bool Accepted => Status is PostingStatus.Posted or PostingStatus.Duplicate;
+}
+
+/// <summary>An account and its balance now.</summary>
+/// <param name="Kind">external, treasury, slashingpool, tenant, escrow, provider, stake or contributor.</param>
+/// <param name="Unit">The currency unit of its amounts: <c>ucr</c>, microcredits.</param>
+/// <param name="LastSequence">The last posting that moved it; null when none has.</param>
+[GenerateSerializer, Immutable, Alias("DePIN.AccountView")]
+public sealed record AccountView(
+    [property: Id(0)] string Id,
+    [property: Id(1)] string Kind,
+    [property: Id(2)] string Unit,
+    [property: Id(3)] long Balance,
+    [property: Id(4)] DateTimeOffset OpenedAt,
+    [property: Id(5)] long? LastSequence);
+
+/// <summary>One line of an account's statement: a posting that moved it, and its balance after.</summary>
+[GenerateSerializer, Immutable, Alias("DePIN.AccountPosting")]
+public sealed record AccountPosting(
+    [property: Id(0)] long Sequence,
+    [property: Id(1)] string PostingId,
+    [property: Id(2)] string Kind,
+    [property: Id(3)] DateTimeOffset PostedAt,
+    [property: Id(4)] long Debit,
+    [property: Id(5)] long Credit,
+    [property: Id(6)] long Balance,
+    [property: Id(7)] string? Memo);
+
+/// <summary>The end of the ledger's hash chain: the last posting's sequence and hash.</summary>
+[GenerateSerializer, Immutable, Alias("DePIN.LedgerHeadView")]
+public sealed record LedgerHeadView([property: Id(0)] long Sequence, [property: Id(1)] string Hash);
+
+/// <summary>
+/// The ledger, as the SDK and the platform's grains reach it: a stateless worker on every silo that hands postings to
+/// its silo's writer, which appends them in batches, one transaction each, to the chain in PostgreSQL.
+/// </summary>
+[Alias("DePIN.ILedgerGrain")]
+public interface ILedgerGrain : IGrainWithIntegerKey
+{
+    /// <summary>Opens accounts (idempotent): only open accounts may be named in postings. Ids as <c>DePIN.Core.Economy.AccountId</c> makes them.</summary>
+    [Alias("Open")]
+    Task Open(string[] accounts);
+
+    /// <summary>Posts one posting; completes once it is durable (or refused).</summary>
+    [Alias("Post")]
+    Task<PostingResult> Post(PostingRequest posting);
+
+    /// <summary>Posts several, in order, each decided on its own; completes once all are durable (or refused).</summary>
+    [Alias("PostMany")]
+    Task<PostingResult[]> PostMany(PostingRequest[] postings);
+
+    /// <summary>The account, or null when it was never opened.</summary>
+    [Alias("GetAccount")]
+    Task<AccountView?> GetAccount(string account);
+
+    /// <summary>The postings that moved the account after sequence <paramref name="after"/>, oldest first, at most <paramref name="limit"/>.</summary>
+    [Alias("Statement")]
+    Task<AccountPosting[]> Statement(string account, long after, int limit);
+
+    /// <summary>The end of the chain now.</summary>
+    [Alias("Head")]
+    Task<LedgerHeadView> Head();
+}
+
+/// <summary>
+/// Body of <c>POST /v1/nodes/{id}/stake</c> and <c>/unstake</c>, signed with the node's key: move <paramref name="Amount"/>
+/// microcredits from the node's provider balance into its stake, or back. <paramref name="Id"/> is the posting id.
+/// </summary>
+public sealed record StakeRequest(string NodeId, string Id, long Amount, DateTimeOffset Timestamp);
+
+/// <summary>
+/// Body of <c>POST /v1/nodes/{id}/withdrawals</c>, signed with the node's key: pay <paramref name="Amount"/> out of the
+/// node's <c>provider:</c> or <c>contributor:</c> <paramref name="Account"/> to the outside world.
+/// </summary>
+public sealed record WithdrawalRequest(string NodeId, string Id, string Account, long Amount, DateTimeOffset Timestamp);
