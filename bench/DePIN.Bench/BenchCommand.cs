@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using DePIN.Bench.Crypto;
 using DePIN.Bench.Datasets;
+using DePIN.Bench.Economy;
 using DePIN.Bench.Inference;
 using DePIN.Bench.Ingest;
 using DePIN.Bench.Maintenance;
@@ -29,6 +30,7 @@ public static class BenchCommand
                DePIN.Bench inference [--nodes 500] [--requests 100000] [--seed 1]
                DePIN.Bench training [--workers 8] [--inner-steps 500] [--target 0.87] [--seed 1] [--max-steps 20000] [--churn 0.3]
                DePIN.Bench nab --data NAB_FOLDER [--levels 7] [--scales 4]
+               DePIN.Bench ledger [--seconds 20] [--concurrency 512] [--accounts 10000] [--postgres CONNECTION_STRING]
                DePIN.Bench failure-sim [--seed 1] [--nodes 500] [--days 5] [--warmup-days 2] [--mtbf-days 10] [--horizon-hours 6]
         """;
 
@@ -81,6 +83,11 @@ public static class BenchCommand
                     options.String("data") ?? throw new ArgumentException("nab needs --data, a folder in NAB's layout (data/ and labels/combined_windows.json)."),
                     new NoveltyOptions { Levels = options.Int("levels", new NoveltyOptions().Levels), Scales = options.Int("scales", new NoveltyOptions().Scales) },
                     Console.Error),
+                "ledger" => LedgerScenario.Prepare(new LedgerSettings(
+                    Seconds: options.Int("seconds", 20),
+                    Concurrency: options.Int("concurrency", 512),
+                    Accounts: options.Int("accounts", 10_000),
+                    Postgres: options.String("postgres")), Console.Error),
                 "failure-sim" => Synchronous(FailureSimScenario.Run, new FailureSimSettings(
                     Nodes: options.Int("nodes", 500),
                     Days: options.Int("days", 5),
