@@ -1,8 +1,10 @@
 using System.Net;
+using DePIN.Abstractions.Economy;
 using DePIN.Abstractions.Inference;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
 using DePIN.Abstractions.Training;
+using DePIN.Core.Economy;
 using DePIN.Core.Inference;
 
 namespace DePIN.Cli;
@@ -128,6 +130,20 @@ public static class DemoCommands
 
         /// <summary>The demo tenant's key: kept from an earlier run, or a new tenant's (a fresh name if the key was lost).</summary>
         private async Task<string> TenantKey()
+        {
+            var key = await CreateTenant();
+            Step = "funding the demo tenant";
+            var tenant = key.Split('.')[0];
+            // Once per tenant (the posting id says so): enough for the demo's training and serving escrows many times over.
+            using var deposit = await Request(HttpMethod.Post, "/v1/ledger/postings", operatorKey, new PostingRequest($"deposit:demo:{tenant}", PostingKinds.Deposit,
+                [new LedgerEntry(AccountId.External, Debit: DemoFunds), new LedgerEntry(AccountId.Tenant(tenant), Credit: DemoFunds)]));
+            await Read<PostingResult>(deposit);
+            return key;
+        }
+
+        private const long DemoFunds = 100 * AccountId.PerCredit;
+
+        private async Task<string> CreateTenant()
         {
             Step = "creating the demo tenant";
             var file = Path.Combine(stateDir, "tenant.key");

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using DePIN.Abstractions;
 using DePIN.Abstractions.Datasets;
+using DePIN.Abstractions.Economy;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
 using Orleans.Streams;
@@ -151,6 +152,65 @@ public sealed class DePINClient(IClusterClient client) : IDePINClient
     /// <inheritdoc />
     public Task<SnapshotManifest?> GetSnapshotAsync(string dataset, long size, CancellationToken cancellationToken = default) =>
         client.GetGrain<IDatasetGrain>(dataset).GetSnapshot(size).WaitAsync(cancellationToken);
+
+    private ILedgerGrain Ledger => client.GetGrain<ILedgerGrain>(0);
+
+    /// <inheritdoc />
+    public Task<PostingResult> PostAsync(PostingRequest posting, CancellationToken cancellationToken = default) =>
+        Ledger.Post(posting ?? throw new ArgumentNullException(nameof(posting))).WaitAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public Task OpenAccountsAsync(IEnumerable<string> accounts, CancellationToken cancellationToken = default) =>
+        Ledger.Open([.. accounts]).WaitAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public Task<AccountView?> GetAccountAsync(string account, CancellationToken cancellationToken = default) =>
+        Ledger.GetAccount(account).WaitAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public async IAsyncEnumerable<AccountPosting> ListPostingsAsync(string account, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        long after = 0;
+        while (true)
+        {
+            var page = await Ledger.Statement(account, after, LedgerPageSize).WaitAsync(cancellationToken);
+            foreach (var line in page)
+            {
+                yield return line;
+            }
+
+            if (page.Length < LedgerPageSize)
+            {
+                yield break;
+            }
+
+            after = page[^1].Sequence;
+        }
+    }
+
+    private const int LedgerPageSize = 1000;
+
+    /// <inheritdoc />
+    public Task<PostingResult> StakeAsync(string nodeId, string requestId, long amount, CancellationToken cancellationToken = default) =>
+        Ledger.Post(ToRequest(DePIN.Core.Economy.Postings.Stake(nodeId, requestId, amount))).WaitAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public Task<PostingResult> UnstakeAsync(string nodeId, string requestId, long amount, CancellationToken cancellationToken = default) =>
+        Ledger.Post(ToRequest(DePIN.Core.Economy.Postings.Unstake(nodeId, requestId, amount))).WaitAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public Task<PostingResult> WithdrawAsync(string account, string requestId, long amount, CancellationToken cancellationToken = default) =>
+        DePIN.Core.Economy.AccountId.NodeOf(account) is null || DePIN.Core.Economy.AccountId.KindOf(account) == DePIN.Core.Economy.AccountKind.Stake
+            ? throw new ArgumentException($"'{account}' is not a node's provider or contributor account.", nameof(account))
+            : Ledger.Post(ToRequest(DePIN.Core.Economy.Postings.Withdrawal(account, requestId, amount))).WaitAsync(cancellationToken);
+
+    /// <inheritdoc />
+    public Task<MarketRate[]> GetRatesAsync(CancellationToken cancellationToken = default) =>
+        client.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key).Rates().WaitAsync(cancellationToken);
+
+    private static PostingRequest ToRequest(DePIN.Core.Economy.Posting posting) =>
+        new(posting.Id, posting.Kind, [.. posting.Entries.Select(e => new LedgerEntry(e.Account, e.Debit, e.Credit))], posting.Memo);
+
 }
 
 /// <summary>A live subscription to a stream of events: enumerate it to read them, dispose it to unsubscribe.</summary>

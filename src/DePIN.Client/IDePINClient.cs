@@ -1,4 +1,5 @@
 using DePIN.Abstractions.Datasets;
+using DePIN.Abstractions.Economy;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
 
@@ -6,7 +7,9 @@ namespace DePIN.Client;
 
 /// <summary>
 /// The DePIN SDK for trusted back ends: read nodes and follow their status changes; submit, read, list, cancel and
-/// watch jobs; create datasets, contribute to them and prove what they hold. Job calls name the tenant explicitly; a job of another tenant behaves as one that does not exist.
+/// watch jobs; create datasets, contribute to them and prove what they hold; read and post to the ledger, stake and
+/// withdraw for providers, read the market's rates. Job calls name the tenant explicitly; a job of another tenant
+/// behaves as one that does not exist.
 /// </summary>
 public interface IDePINClient
 {
@@ -73,4 +76,31 @@ public interface IDePINClient
 
     /// <summary>The snapshot taken at <paramref name="size"/> records; null when none was.</summary>
     Task<SnapshotManifest?> GetSnapshotAsync(string dataset, long size, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// Posts a balanced posting to the ledger; returns once it is durable or refused (see <see cref="PostingResult.Status"/>).
+    /// The same posting again answers with its first receipt (<see cref="PostingStatus.Duplicate"/>), so retries are safe.
+    /// </summary>
+    Task<PostingResult> PostAsync(PostingRequest posting, CancellationToken cancellationToken = default);
+
+    /// <summary>Opens accounts (idempotent); ids as <c>DePIN.Core.Economy.AccountId</c> makes them.</summary>
+    Task OpenAccountsAsync(IEnumerable<string> accounts, CancellationToken cancellationToken = default);
+
+    /// <summary>An account and its balance (microcredits); null when it was never opened.</summary>
+    Task<AccountView?> GetAccountAsync(string account, CancellationToken cancellationToken = default);
+
+    /// <summary>The postings that moved an account, oldest first, each with the balance after it. Pages as the caller enumerates.</summary>
+    IAsyncEnumerable<AccountPosting> ListPostingsAsync(string account, CancellationToken cancellationToken = default);
+
+    /// <summary>Moves <paramref name="amount"/> microcredits of a node's provider balance into its stake; <paramref name="requestId"/> makes it idempotent.</summary>
+    Task<PostingResult> StakeAsync(string nodeId, string requestId, long amount, CancellationToken cancellationToken = default);
+
+    /// <summary>Moves stake back to the node's provider balance (the HTTP route refuses it while the node holds work).</summary>
+    Task<PostingResult> UnstakeAsync(string nodeId, string requestId, long amount, CancellationToken cancellationToken = default);
+
+    /// <summary>Pays out of a node's <c>provider:</c> or <c>contributor:</c> account to the outside world.</summary>
+    Task<PostingResult> WithdrawAsync(string account, string requestId, long amount, CancellationToken cancellationToken = default);
+
+    /// <summary>The lease rates the market set, per region and resource class, in microcredits per unit-hour.</summary>
+    Task<MarketRate[]> GetRatesAsync(CancellationToken cancellationToken = default);
 }

@@ -40,6 +40,10 @@ public static class GrainsExtensions
             .Validate(o => o.MaxFailures >= 1 && o.StopGrace > TimeSpan.Zero && o.StartTimeout > TimeSpan.Zero && o.WatchdogPeriod > TimeSpan.Zero,
                 "Jobs: MaxFailures must be at least 1, and StopGrace, StartTimeout and WatchdogPeriod positive.")
             .ValidateOnStart();
+        services.AddOptions<DePIN.Grains.Economy.EconomyOptions>()
+            .Bind(configuration.GetSection(DePIN.Grains.Economy.EconomyOptions.Section))
+            .Validate(o => o.IsValid, "Economy: shares must be between 0 and 1, amounts not negative, RateInterval and RewardInterval positive.")
+            .ValidateOnStart();
         services.AddOptions<DatasetOptions>()
             .Bind(configuration.GetSection(DatasetOptions.Section))
             .Validate(o => o.QualityCheckInterval >= TimeSpan.Zero, "Datasets: QualityCheckInterval must not be negative.")

@@ -1,7 +1,9 @@
 using DePIN.Abstractions;
+using DePIN.Abstractions.Economy;
 using DePIN.Abstractions.Nodes;
 using DePIN.Abstractions.Telemetry;
 using DePIN.Client;
+using DePIN.Core.Economy;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -58,5 +60,24 @@ public sealed class NodeCluster(IReadOnlyDictionary<string, string?> settings) :
         Cluster = builder.Build();
         await Cluster.DeployAsync();
         Sdk = new DePINClient(Cluster.Client);
+        foreach (var tenant in Tenants)
+        {
+            await Fund(AccountId.Tenant(tenant), 1_000_000 * AccountId.PerCredit);
+        }
+    }
+
+    /// <summary>The tenants the grain tests submit jobs for, funded at start.</summary>
+    public static IReadOnlyList<string> Tenants { get; } = ["acme", "globex"];
+
+    /// <summary>Opens the account and deposits <paramref name="amount"/> microcredits into it.</summary>
+    public async Task Fund(string account, long amount)
+    {
+        await Sdk.OpenAccountsAsync([account]);
+        var deposit = await Sdk.PostAsync(new PostingRequest($"fund:{account}:{Guid.NewGuid():N}", PostingKinds.Deposit,
+            [new LedgerEntry(AccountId.External, Debit: amount), new LedgerEntry(account, Credit: amount)]));
+        if (!deposit.Accepted)
+        {
+            throw new InvalidOperationException($"Funding {account} failed: {deposit.Status} {deposit.Detail}");
+        }
     }
 }

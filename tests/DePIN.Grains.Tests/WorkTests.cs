@@ -209,6 +209,6 @@ public sealed class WorkTests
         Assert.Equal((2, 0), (again.Attempt, job!.Failures)); // not the job's fault
     }
 
-    private static Task<JobDetails> JobWhen(NodeCluster cluster, string id, Func<JobDetails, bool> done, string what) =>
+    internal static Task<JobDetails> JobWhen(NodeCluster cluster, string id, Func<JobDetails, bool> done, string what) =>
         Wait.Until(async () => (await cluster.Sdk.GetJobAsync("acme", id))!, done, what);
 }

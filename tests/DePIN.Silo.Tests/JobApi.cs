@@ -1,7 +1,9 @@
 using System.Net.Http.Json;
 using System.Text.Json;
+using DePIN.Abstractions.Economy;
 using DePIN.Abstractions.Http;
 using DePIN.Abstractions.Jobs;
+using DePIN.Core.Economy;
 using DePIN.Testing;
 
 namespace DePIN.Silo.Tests;
@@ -11,12 +13,24 @@ public sealed class JobApi(HttpClient http)
 {
     public static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..30];
 
-    /// <summary>Creates a tenant as the operator; returns its API key.</summary>
-    public async Task<string> NewTenant(string? name = null)
+    /// <summary>What <see cref="NewTenant"/> deposits: a million credits, far more than any test's jobs escrow.</summary>
+    public const long Funds = 1_000_000 * AccountId.PerCredit;
+
+    /// <summary>Creates a tenant as the operator and deposits <paramref name="funds"/> microcredits for it; returns its API key.</summary>
+    public async Task<string> NewTenant(string? name = null, long funds = Funds)
     {
-        using var response = await Send(HttpMethod.Post, "/v1/tenants", Http.OperatorKey, new NewTenant(name ?? Unique("t")));
+        name ??= Unique("t");
+        using var response = await Send(HttpMethod.Post, "/v1/tenants", Http.OperatorKey, new NewTenant(name));
         response.EnsureSuccessStatusCode();
-        return (await response.Content.ReadFromJsonAsync<TenantCreated>(ApiJson.Options))!.ApiKey;
+        var key = (await response.Content.ReadFromJsonAsync<TenantCreated>(ApiJson.Options))!.ApiKey;
+        if (funds > 0)
+        {
+            using var deposit = await Send(HttpMethod.Post, "/v1/ledger/postings", Http.OperatorKey, new PostingRequest($"deposit:{name}", PostingKinds.Deposit,
+                [new LedgerEntry(AccountId.External, Debit: funds), new LedgerEntry(AccountId.Tenant(name), Credit: funds)]));
+            deposit.EnsureSuccessStatusCode();
+        }
+
+        return key;
     }
 
     public Task<HttpResponseMessage> Send<T>(HttpMethod method, string path, string? key, T body) =>

@@ -17,7 +17,7 @@ public sealed class LedgerApiTests(SiloOnPostgres cluster) : IClassFixture<SiloO
     [Fact]
     public async Task A_deposit_posts_once_and_its_replay_returns_the_first_receipt()
     {
-        var tenant = Tenant(await _jobs.NewTenant());
+        var tenant = Tenant(await _jobs.NewTenant(funds: 0));
         var deposit = LedgerApi.Deposit(tenant, 10 * AccountId.PerCredit);
 
         using var created = await _ledger.Post(deposit);
@@ -39,7 +39,7 @@ public sealed class LedgerApiTests(SiloOnPostgres cluster) : IClassFixture<SiloO
     [Fact]
     public async Task Unbalanced_negative_overflowing_unknown_and_overdrawn_postings_are_refused_and_change_nothing()
     {
-        var tenant = Tenant(await _jobs.NewTenant());
+        var tenant = Tenant(await _jobs.NewTenant(funds: 0));
         await _ledger.Fund(tenant, 1000);
         var head = await _ledger.Head();
         PostingRequest Two(long debit, long credit, string to = AccountId.Treasury) =>

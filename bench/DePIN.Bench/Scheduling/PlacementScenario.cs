@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
+using DePIN.Abstractions.Economy;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
+using DePIN.Core.Economy;
 using DePIN.Grains.Directory;
 
 namespace DePIN.Bench.Scheduling;
@@ -47,6 +49,7 @@ public static class PlacementScenario
         var grains = silo.Services.GetRequiredService<IGrainFactory>();
         var clock = Stopwatch.StartNew();
         await Populate(grains, settings.Nodes);
+        await Fund(grains);
         log.WriteLine($"{policy}: {settings.Nodes} nodes in the directory in {clock.Elapsed.TotalSeconds:0.0} s");
 
         using var meter = new GrainMeter("depin.placements", "depin.placement.latency", ("outcome", "placed"));
@@ -84,6 +87,16 @@ public static class PlacementScenario
             ["p50_ms"] = Math.Round(latency.GetValueAtPercentile(50) / 1000.0, 2),
             ["p99_ms"] = Math.Round(latency.GetValueAtPercentile(99) / 1000.0, 2),
         };
+    }
+
+    /// <summary>The 16 tenants' accounts, with funds for every job's escrow.</summary>
+    private static async Task Fund(IGrainFactory grains)
+    {
+        var ledger = grains.GetGrain<ILedgerGrain>(0);
+        var tenants = Enumerable.Range(0, 16).Select(i => AccountId.Tenant($"tenant-{i}")).ToArray();
+        await ledger.Open(tenants);
+        await ledger.PostMany([.. tenants.Select(t => new PostingRequest($"fund:{t}", PostingKinds.Deposit,
+            [new LedgerEntry(AccountId.External, Debit: PostingRules.MaxAmount / 16), new LedgerEntry(t, Credit: PostingRules.MaxAmount / 16)]))]);
     }
 
     /// <summary>Online nodes straight into the directory shards, as node grains would put them there.</summary>

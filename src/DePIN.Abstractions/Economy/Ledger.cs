@@ -108,3 +108,7 @@ public sealed record StakeRequest(string NodeId, string Id, long Amount, DateTim
 /// node's <c>provider:</c> or <c>contributor:</c> <paramref name="Account"/> to the outside world.
 /// </summary>
 public sealed record WithdrawalRequest(string NodeId, string Id, string Account, long Amount, DateTimeOffset Timestamp);
+
+/// <summary>A lease rate: microcredits per unit-hour (a GPU-hour for class gpu, a core-hour for class cpu) in a region.</summary>
+[GenerateSerializer, Immutable, Alias("DePIN.MarketRate")]
+public sealed record MarketRate([property: Id(0)] string Region, [property: Id(1)] string Class, [property: Id(2)] long Rate);

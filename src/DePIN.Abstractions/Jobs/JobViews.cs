@@ -1,8 +1,12 @@
 namespace DePIN.Abstractions.Jobs;
 
 /// <summary>One replica slot of a job on one node, for one attempt.</summary>
+/// <param name="Rate">The lease: microcredits per replica-hour, the node's region and class rate at placement.</param>
+/// <param name="Forecast">The probability the scheduler's predictor gave the node of staying up for the job.</param>
 [GenerateSerializer, Immutable, Alias("DePIN.JobAssignment")]
-public sealed record JobAssignment([property: Id(0)] int Replica, [property: Id(1)] string NodeId, [property: Id(2)] int Attempt);
+public sealed record JobAssignment(
+    [property: Id(0)] int Replica, [property: Id(1)] string NodeId, [property: Id(2)] int Attempt,
+    [property: Id(3)] long Rate = 0, [property: Id(4)] double Forecast = 0);
 
 /// <summary>A replica's last checkpoint: the content hash of an opaque blob and the step it was taken at.</summary>
 /// <param name="Shard">The replica (shard of the work) it belongs to.</param>
@@ -75,11 +79,15 @@ public enum SubmitOutcome
 
     /// <summary>The id is taken by a different spec: nothing changed.</summary>
     Conflict,
+
+    /// <summary>The tenant's balance cannot fund the job's escrow (its price cap × slots × estimated hours): nothing was created.</summary>
+    InsufficientFunds,
 }
 
 /// <summary>The outcome of a submission, with the job as it now stands (null on conflict).</summary>
+/// <param name="Detail">Why it was refused, when it was (<see cref="SubmitOutcome.InsufficientFunds"/>).</param>
 [GenerateSerializer, Immutable, Alias("DePIN.SubmitResult")]
-public sealed record SubmitResult([property: Id(0)] SubmitOutcome Outcome, [property: Id(1)] JobDetails? Job);
+public sealed record SubmitResult([property: Id(0)] SubmitOutcome Outcome, [property: Id(1)] JobDetails? Job, [property: Id(2)] string? Detail = null);
 
 /// <summary>A page of a job listing: jobs after <paramref name="After"/> (a job id), in id order.</summary>
 [GenerateSerializer, Immutable, Alias("DePIN.JobQuery")]

@@ -32,4 +32,8 @@ public interface ISchedulerGrain : IGrainWithStringKey
     /// </summary>
     [Alias("Impossible")]
     Task<Dictionary<string, string[]>> Impossible(JobSpec spec);
+
+    /// <summary>The lease rates the market set, per region and resource class.</summary>
+    [Alias("Rates")]
+    Task<DePIN.Abstractions.Economy.MarketRate[]> Rates();
 }

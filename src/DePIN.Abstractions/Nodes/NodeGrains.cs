@@ -17,11 +17,12 @@ public interface INodeGrain : IGrainWithStringKey
     ValueTask<NodeDetails?> GetDetails();
 
     /// <summary>
-    /// Records how one of the node's checked results went: it agreed with the majority of the nodes computing the
-    /// same work, or it did not. Moves the node's reputation, which the directory carries to the scheduler.
+    /// Adds evidence about the node from any of its roles (checked results, leases, dataset records, inference
+    /// answers). Moves its one reputation, which the directory carries to the scheduler; returns the new score
+    /// (0.5 for a node that never registered).
     /// </summary>
-    [Alias("RecordVerdict")]
-    Task RecordVerdict(bool agreed);
+    [Alias("RecordEvidence")]
+    Task<double> RecordEvidence(DePIN.Core.Work.ReputationEvidence evidence);
 
     /// <summary>
     /// An operator holds the node drained (<see cref="MaintenanceMode.Drain"/>), keeps it in service whatever its risk

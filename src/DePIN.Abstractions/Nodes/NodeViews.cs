@@ -56,10 +56,17 @@ public sealed record NodeMaintenance(
     [property: Id(0)] MaintenanceMode Mode, [property: Id(1)] double Risk, [property: Id(2)] string Source,
     [property: Id(3)] string Reason, [property: Id(4)] DateTimeOffset? AssessedAt, [property: Id(5)] long Anomalies);
 
-/// <summary>How a node's checked results went: results that agreed with the majority, and results that did not.</summary>
+/// <summary>
+/// A node's one reputation and the evidence it is drawn from in every role: checked results (agreed with the majority
+/// or not), leases (delivered or abandoned), dataset records (how many, and their quality), inference requests
+/// (answered with a receipt or not).
+/// </summary>
 /// <param name="Score">0 to 1; see <c>DePIN.Core.Work.Reputation</c>.</param>
 [GenerateSerializer, Immutable, Alias("DePIN.NodeReputation")]
-public sealed record NodeReputation([property: Id(0)] long Agreed, [property: Id(1)] long Disagreed, [property: Id(2)] double Score);
+public sealed record NodeReputation(
+    [property: Id(0)] long Agreed, [property: Id(1)] long Disagreed, [property: Id(2)] double Score,
+    [property: Id(3)] long Delivered = 0, [property: Id(4)] long Abandoned = 0, [property: Id(5)] long Records = 0,
+    [property: Id(6)] double QualitySum = 0, [property: Id(7)] long Served = 0, [property: Id(8)] long Unanswered = 0);
 
 /// <summary>A node registered (<paramref name="Previous"/> null) or its status changed.</summary>
 /// <param name="Reason">Why, in words: "telemetry resumed", "silent for 15 s", "registered".</param>

@@ -39,6 +39,9 @@ public static class PostingKinds
     /// <summary>An attempt's verified replica-hours paid from escrow to providers (with the platform fee and bonuses).</summary>
     public const string Lease = "lease";
 
+    /// <summary>The treasury's availability bonus to providers that delivered what the predictor forecast.</summary>
+    public const string Bonus = "bonus";
+
     /// <summary>A job's unused escrow back to its tenant.</summary>
     public const string Refund = "refund";
 
@@ -58,7 +61,7 @@ public static class PostingKinds
     public const string Adjustment = "adjustment";
 
     public static IReadOnlyList<string> All { get; } =
-        [Deposit, Withdrawal, Escrow, Lease, Refund, Reward, Slash, Stake, Unstake, Adjustment];
+        [Deposit, Withdrawal, Escrow, Lease, Bonus, Refund, Reward, Slash, Stake, Unstake, Adjustment];
 
     public static bool IsKnown(string kind) => All.Contains(kind, StringComparer.Ordinal);
 }

@@ -1,8 +1,11 @@
 using DePIN.Abstractions;
+using DePIN.Abstractions.Economy;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
+using DePIN.Core.Economy;
 using DePIN.Core.Work;
 using DePIN.Grains.Diagnostics;
+using DePIN.Grains.Economy;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -18,6 +21,14 @@ public sealed class SlotState
     [Id(3)] public string? CheckpointHash { get; set; }
     [Id(4)] public string? Result { get; set; }
     [Id(5)] public bool Stopped { get; set; }
+
+    // What settling the slot's lease needs: when it ran, and how it ended.
+    [Id(6)] public DateTimeOffset? StartedAt { get; set; }
+    [Id(7)] public DateTimeOffset? EndedAt { get; set; }
+    [Id(8)] public DateTimeOffset? CheckpointAt { get; set; }
+    [Id(9)] public bool Abandoned { get; set; }
+    [Id(10)] public bool Disagreed { get; set; }
+    [Id(11)] public bool Failed { get; set; }
 
     /// <summary>Not running: stopped, or finished with a result (which a stop does not undo).</summary>
     public bool Idle => Stopped || Result is not null;
@@ -55,6 +66,12 @@ public sealed class JobState
     [Id(15)] public DateTimeOffset PlacedAt { get; set; }
     [Id(16)] public DateTimeOffset NotBefore { get; set; }
 
+    /// <summary>The last attempt whose lease was settled (paid, bonused, slashed, judged).</summary>
+    [Id(17)] public int SettledAttempt { get; set; }
+
+    /// <summary>The escrow's remainder went back to the tenant: the job's money is closed.</summary>
+    [Id(18)] public bool Refunded { get; set; }
+
     public bool Exists => Spec is not null;
 }
 
@@ -70,6 +87,7 @@ public sealed partial class JobGrain(
     [PersistentState("job", StorageNames.Jobs)] IPersistentState<JobState> state,
     PlatformClock clock,
     IOptions<JobOptions> options,
+    IOptions<EconomyOptions> economy,
     DePINMetrics metrics,
     ILogger<JobGrain> logger)
     : Grain, IJobGrain
@@ -124,6 +142,18 @@ public sealed partial class JobGrain(
             }
 
             return new SubmitResult(SubmitOutcome.AlreadySubmitted, Details());
+        }
+
+        // The escrow first: a job exists only once its first attempt is paid for. A retry finds the posting done.
+        if (Budget(spec) is > 0 and var budget)
+        {
+            await Ledger.Open([Escrow]);
+            var funded = await Ledger.Post(LedgerPostings.ToRequest(Settlement.Escrow(EscrowId(1), Tenant, Escrow, budget)));
+            if (!funded.Accepted && funded.Status != PostingStatus.Conflict)
+            {
+                return new SubmitResult(SubmitOutcome.InsufficientFunds, null,
+                    $"Escrow of {budget} microcredits (price cap × {SlotsFunded(spec)} slots × {spec.EstimatedSeconds} s) could not be funded from {AccountId.Tenant(Tenant)}: {funded.Detail}");
+            }
         }
 
         Job.Spec = spec;
@@ -187,9 +217,12 @@ public sealed partial class JobGrain(
         if (!nodeReachable)
         {
             // The node's agent holds a lease shorter than the silence that made it offline: it has stopped already.
+            // Gone without a drain notice in the middle of its work, it abandoned the lease.
             foreach (var (slot, i) in Job.Slots.Select((s, i) => (s, i)).Where(x => Job.Assignments[x.i].NodeId == nodeId))
             {
+                slot.Abandoned |= slot.Started && !slot.Idle;
                 slot.Stopped = true;
+                slot.EndedAt ??= clock.UtcNow;
             }
         }
 
@@ -228,6 +261,7 @@ public sealed partial class JobGrain(
         {
             case WorkReportKind.Started:
                 slot.Started = true;
+                slot.StartedAt ??= clock.UtcNow;
                 if (Job.Status == JobStatus.Placed && Job.Slots.All(s => s.Started))
                 {
                     await Announce(await Move(JobStatus.Running, null));
@@ -237,6 +271,8 @@ public sealed partial class JobGrain(
                 break;
             case WorkReportKind.Completed when slot.Result is null && WorkRules.IsHash(report.ResultHash):
                 slot.Started = true;
+                slot.StartedAt ??= clock.UtcNow;
+                slot.EndedAt = clock.UtcNow;
                 slot.Result = report.ResultHash;
                 if (Job.Slots.All(s => s.Result is not null))
                 {
@@ -247,11 +283,14 @@ public sealed partial class JobGrain(
                 break;
             case WorkReportKind.Stopped:
                 slot.Stopped = true;
+                slot.EndedAt ??= clock.UtcNow;
                 await BeginStop(Job.Stopping?.Reason ?? $"Replica {report.Slot} was stopped by node {report.NodeId}'s agent.", failure: false,
                     counted: Job.Stopping is null ? "agent_stopped" : null);
                 return ReportOutcome.Accepted;
             case WorkReportKind.Failed:
                 slot.Stopped = true;
+                slot.Failed = true;
+                slot.EndedAt ??= clock.UtcNow;
                 LogReplicaFailed(JobId, report.Slot, report.NodeId, report.Error);
                 await BeginStop($"Replica {report.Slot} failed on node {report.NodeId}: {report.Error}", failure: true, counted: "replica_failed");
                 await TellNodeWorkFailed(report.NodeId);
@@ -319,6 +358,12 @@ public sealed partial class JobGrain(
             return;
         }
 
+        if (Job.Slots.Length > 0 && Job.Slots.All(s => s.Result is not null))
+        {
+            await Verify(); // every result is in, but the verification did not finish (it failed, or a crash came first)
+            return;
+        }
+
         await Dispatch(); // heals an inbox write lost in a crash; a no-op for slots already there
     }
 
@@ -357,6 +402,7 @@ public sealed partial class JobGrain(
         var slot = Job.Slots[slotIndex];
         slot.CheckpointStep = checkpoint.Step;
         slot.CheckpointHash = checkpoint.ContentHash;
+        slot.CheckpointAt = clock.UtcNow;
         var shard = ShardOf(slotIndex);
         var same = Enumerable.Range(0, Job.Slots.Length)
             .Count(i => ShardOf(i) == shard && Job.Slots[i].CheckpointStep == checkpoint.Step && Job.Slots[i].CheckpointHash == checkpoint.ContentHash);
@@ -373,24 +419,16 @@ public sealed partial class JobGrain(
     {
         var spec = Job.Spec!;
         var winners = new string?[spec.Replicas];
-        var verdicts = new List<(string NodeId, bool Agreed)>();
         for (var shard = 0; shard < spec.Replicas; shard++)
         {
             var slots = Enumerable.Range(0, Job.Slots.Length).Where(i => ShardOf(i) == shard).ToArray();
             var verdict = Verification.Majority([.. slots.Select(i => Job.Slots[i].Result!)]);
             winners[shard] = verdict.Winner;
-            if (slots.Length > 1)
+            foreach (var i in verdict.Disagreed)
             {
-                verdicts.AddRange(verdict.Agreed.Select(i => (Job.Assignments[slots[i]].NodeId, true)));
-                verdicts.AddRange(verdict.Disagreed.Select(i => (Job.Assignments[slots[i]].NodeId, false)));
+                Job.Slots[slots[i]].Disagreed = true; // judged, paid and slashed when the attempt settles
+                LogDisagreed(JobId, Job.Assignments[slots[i]].NodeId);
             }
-        }
-
-        // Judge first: a crash after this repeats verdicts at worst, never loses the result.
-        await Task.WhenAll(verdicts.Select(v => GrainFactory.GetGrain<INodeGrain>(v.NodeId).RecordVerdict(v.Agreed)));
-        foreach (var (nodeId, agreed) in verdicts.Where(v => !v.Agreed))
-        {
-            LogDisagreed(JobId, nodeId);
         }
 
         if (winners.Any(w => w is null))
@@ -461,6 +499,13 @@ public sealed partial class JobGrain(
     private async Task FinishStop()
     {
         var stopping = Job.Stopping!;
+        await SettleAttempt();
+        if (!await FundNextAttempt())
+        {
+            await End(JobStatus.Failed, $"{stopping.Reason} The tenant's balance cannot fund another attempt.");
+            return;
+        }
+
         await Withdraw();
         Job.Stopping = null;
         Job.Assignments = [];
@@ -494,10 +539,180 @@ public sealed partial class JobGrain(
     {
         if (Job.Exists && IsFinal(Job.Status))
         {
+            await SettleAttempt();
+            await Refund();
             await Index();
             await Withdraw();
             await Scheduler.Release(Key);
         }
+    }
+
+    private ILedgerGrain Ledger => GrainFactory.GetGrain<ILedgerGrain>(0);
+
+    private string Escrow => AccountId.Escrow(Tenant, JobId);
+
+    private string EscrowId(int attempt) => $"escrow:{Key}:{attempt}";
+
+    /// <summary>Slots escrow covers: the gang times the most copies its verification may run.</summary>
+    private static int SlotsFunded(JobSpec spec) => spec.Replicas * Reputation.MostCopies(spec.Verification.Redundancy, spec.Verification.Adaptive);
+
+    /// <summary>What one attempt may cost at most: the price cap for every slot it may run, for the estimated time.</summary>
+    private static long Budget(JobSpec spec) =>
+        Settlement.Budget(AccountId.Microcredits(spec.MaxPricePerReplicaHour), SlotsFunded(spec), spec.EstimatedSeconds);
+
+    /// <summary>
+    /// Settles the current attempt once: each slot's verified replica-hours are paid from escrow at its lease rate
+    /// (less the platform's fee), with the availability bonus from the treasury; a node that returned a result the
+    /// majority did not, or vanished mid-lease without a drain notice, is paid nothing and slashed; and every node's
+    /// evidence (agreed, disagreed, delivered, abandoned) moves its reputation. Postings have ids derived from the
+    /// attempt, so a repeat after a crash posts nothing twice (a conflict means an earlier run posted it).
+    /// </summary>
+    private async Task SettleAttempt()
+    {
+        if (Job.Attempts <= Job.SettledAttempt || Job.Assignments.Length == 0 || Job.Slots.Length != Job.Assignments.Length)
+        {
+            return;
+        }
+
+        var rules = economy.Value.Rules;
+        var now = clock.UtcNow;
+        var succeeded = Job.Status == JobStatus.Succeeded;
+        var outcomes = Job.Slots.Select((slot, i) => Outcome(slot, i, succeeded, now)).ToArray();
+        var copies = Copies;
+        var nodes = Job.Assignments.Select(a => a.NodeId).Distinct(StringComparer.Ordinal).ToArray();
+        await Ledger.Open([AccountId.Tenant(Tenant), Escrow, .. nodes.Select(AccountId.Provider), .. nodes.Select(AccountId.Stake)]);
+
+        // Evidence first, which also gives each node's reputation as of now for its bonus.
+        var reputations = await Task.WhenAll(nodes.Select(node =>
+        {
+            var mine = Enumerable.Range(0, outcomes.Length).Where(i => Job.Assignments[i].NodeId == node).ToList();
+            return GrainFactory.GetGrain<INodeGrain>(node).RecordEvidence(new ReputationEvidence(
+                Agreed: mine.Count(i => succeeded && copies > 1 && Job.Slots[i].Result is not null && !Job.Slots[i].Disagreed),
+                Disagreed: mine.Count(i => Job.Slots[i].Disagreed),
+                Delivered: mine.Count(i => outcomes[i].Outcome == SlotOutcome.Verified),
+                Abandoned: mine.Count(i => Job.Slots[i].Abandoned)));
+        }));
+        var reputation = nodes.Zip(reputations).ToDictionary(p => p.First, p => p.Second, StringComparer.Ordinal);
+        var leases = outcomes.Select((o, i) => new SlotLease(Job.Assignments[i].NodeId, Job.Assignments[i].Rate, Job.Assignments[i].Forecast,
+            reputation[Job.Assignments[i].NodeId], o.Hours, o.Outcome)).ToList();
+
+        var escrow = (await Ledger.GetAccount(Escrow))?.Balance ?? 0;
+        var treasury = (await Ledger.GetAccount(AccountId.Treasury))?.Balance ?? 0;
+        var gross = Settlement.Gross(leases, escrow);
+        var postings = new List<(Posting Posting, string? Slash)>();
+        var lease = Settlement.Lease($"lease:{Key}:{Job.Attempts}", Escrow, gross, rules);
+        if (lease is not null)
+        {
+            postings.Add((lease, null));
+            treasury += lease.Entries.Where(e => e.Account == AccountId.Treasury).Sum(e => e.Credit); // the fee lands first
+        }
+
+        if (Settlement.Bonus($"bonus:{Key}:{Job.Attempts}", leases, gross, treasury, rules) is { } bonus)
+        {
+            postings.Add((bonus, null));
+        }
+
+        foreach (var (node, reason) in leases.Where(l => l.Outcome is SlotOutcome.Disagreed or SlotOutcome.Abandoned)
+                     .Select(l => (l.NodeId, l.Outcome == SlotOutcome.Disagreed ? "disagreed" : "abandoned")).Distinct())
+        {
+            var stake = (await Ledger.GetAccount(AccountId.Stake(node)))?.Balance ?? 0;
+            if (Settlement.Slash($"slash:{Key}:{Job.Attempts}:{node}", node, stake, Tenant, rules,
+                    $"job {JobId} attempt {Job.Attempts}: {reason}") is { } slash)
+            {
+                postings.Add((slash, reason));
+            }
+        }
+
+        if (postings.Count > 0)
+        {
+            var results = await Ledger.PostMany([.. postings.Select(p => LedgerPostings.ToRequest(p.Posting))]);
+            foreach (var ((posting, slash), result) in postings.Zip(results))
+            {
+                if (result.Status == PostingStatus.Posted && slash is not null)
+                {
+                    metrics.Slashed(slash);
+                }
+                else if (!result.Accepted && result.Status != PostingStatus.Conflict)
+                {
+                    LogNotPosted(posting.Id, result.Status, result.Detail); // a bonus the treasury could not pay, say
+                }
+            }
+        }
+
+        Job.SettledAttempt = Job.Attempts;
+        await state.WriteStateAsync();
+    }
+
+    /// <summary>How a slot ended and the replica-hours of its work that were verified.</summary>
+    private (SlotOutcome Outcome, double Hours) Outcome(SlotState slot, int index, bool succeeded, DateTimeOffset now)
+    {
+        if (slot.Disagreed)
+        {
+            return (SlotOutcome.Disagreed, 0);
+        }
+
+        if (slot.Abandoned)
+        {
+            return (SlotOutcome.Abandoned, 0);
+        }
+
+        if (slot.Failed || slot.StartedAt is not { } started)
+        {
+            return (SlotOutcome.Unverified, 0);
+        }
+
+        double Hours(DateTimeOffset? until) => Math.Max(0, ((until ?? now) - started).TotalHours);
+        if (succeeded && slot.Result is not null)
+        {
+            return (SlotOutcome.Verified, Hours(slot.EndedAt));
+        }
+
+        // Stopped early: paid up to the checkpoint it agreed on, which the next attempt resumes from.
+        var accepted = Job.Checkpoints.Find(c => c.Shard == ShardOf(index));
+        if (accepted is not null && slot.CheckpointAt is { } at && at >= started &&
+            accepted.Checkpoint.Step == slot.CheckpointStep && accepted.Checkpoint.ContentHash == slot.CheckpointHash)
+        {
+            return (SlotOutcome.Verified, Hours(at));
+        }
+
+        // Serving has no result to check: its time is the work, paid until it was stopped.
+        return Job.Spec!.Kind == JobKind.Inference ? (SlotOutcome.Verified, Hours(slot.EndedAt)) : (SlotOutcome.Unverified, 0);
+    }
+
+    /// <summary>Tops escrow back up to a full attempt's budget before the job queues again; false when the tenant cannot.</summary>
+    private async Task<bool> FundNextAttempt()
+    {
+        var budget = Budget(Job.Spec!);
+        var left = (await Ledger.GetAccount(Escrow))?.Balance ?? 0;
+        if (budget <= 0 || left >= budget)
+        {
+            return true;
+        }
+
+        var topUp = await Ledger.Post(LedgerPostings.ToRequest(Settlement.Escrow(EscrowId(Job.Attempts + 1), Tenant, Escrow, budget - left)));
+        return topUp.Accepted || topUp.Status == PostingStatus.Conflict;
+    }
+
+    /// <summary>The job has ended: what is left in escrow goes back to the tenant, once.</summary>
+    private async Task Refund()
+    {
+        if (Job.Refunded)
+        {
+            return;
+        }
+
+        var left = (await Ledger.GetAccount(Escrow))?.Balance ?? 0;
+        if (Settlement.Refund($"refund:{Key}", Tenant, Escrow, left) is { } refund)
+        {
+            var result = await Ledger.Post(LedgerPostings.ToRequest(refund));
+            if (!result.Accepted && result.Status != PostingStatus.Conflict)
+            {
+                throw new InvalidOperationException($"The refund of job {Key} was refused: {result.Status} {result.Detail}");
+            }
+        }
+
+        Job.Refunded = true;
+        await state.WriteStateAsync();
     }
 
     private Task Withdraw() =>
@@ -589,6 +804,9 @@ public sealed partial class JobGrain(
             LogNodeNotTold(ex, nodeId);
         }
     }
+
+    [LoggerMessage(LogLevel.Warning, "Posting {PostingId} was not made: {Status} {Detail}")]
+    private partial void LogNotPosted(string postingId, PostingStatus status, string? detail);
 
     [LoggerMessage(LogLevel.Warning, "Node {NodeId} could not be told that its work failed")]
     private partial void LogNodeNotTold(Exception ex, string nodeId);

@@ -1,9 +1,12 @@
 using DePIN.Abstractions;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
+using DePIN.Abstractions.Economy;
+using DePIN.Core.Economy;
 using DePIN.Core.Scheduling;
 using DePIN.Core.Work;
 using DePIN.Grains.Diagnostics;
+using DePIN.Grains.Economy;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -26,12 +29,17 @@ public sealed record Allocation(
     [property: Id(0)] string[] Nodes,
     [property: Id(1)] ReplicaResources PerReplica,
     [property: Id(2)] int Priority,
-    [property: Id(3)] int Attempt);
+    [property: Id(3)] int Attempt,
+    [property: Id(4)] long[]? Rates = null,
+    [property: Id(5)] double[]? Forecasts = null);
 
 [GenerateSerializer, Alias("DePIN.SchedulerState")]
 public sealed class SchedulerState
 {
     [Id(0)] public Dictionary<string, QueuedJob> Queue { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>Lease rates by <c>{region}/{class}</c>, microcredits per unit-hour; a missing one is the class's base rate.</summary>
+    [Id(1)] public Dictionary<string, long> Rates { get; set; } = new(StringComparer.Ordinal);
 }
 
 /// <summary>
@@ -47,6 +55,7 @@ public sealed partial class SchedulerGrain(
     PlatformClock clock,
     IOptions<SchedulerOptions> options,
     IOptions<JobOptions> jobOptions,
+    IOptions<EconomyOptions> economy,
     DePINMetrics metrics,
     ILogger<SchedulerGrain> logger)
     : Grain, ISchedulerGrain, IStreamSubscriptionObserver, IAsyncObserver<NodeEvent>, IRemindable
@@ -62,6 +71,8 @@ public sealed partial class SchedulerGrain(
     private List<NodeCandidate> _fleet = [];
     private readonly Dictionary<string, NodeAvailability> _availability = new(StringComparer.Ordinal);
     private readonly GroupCommit _commit = new(state.WriteStateAsync, options.Value.CommitDelay);
+    private readonly PriceController _prices = new();
+    private readonly AvailabilityPredictor _forecaster = new(AvailabilityPrior.Default);
     private IPlacementPolicy _policy = null!;
     private DateTimeOffset _directoryReadAt = DateTimeOffset.MinValue;
     private bool _readingDirectory; // a reading of the directory is under way beside the passes
@@ -105,6 +116,14 @@ public sealed partial class SchedulerGrain(
             Interleave = true,
         });
 
+        this.RegisterGrainTimer(MoveRates, new GrainTimerCreationOptions
+        {
+            DueTime = economy.Value.RateInterval,
+            Period = economy.Value.RateInterval,
+            Interleave = true,
+        });
+        ReportRates();
+
         // A new job starts a pass at once instead of waiting for the next tick.
         _kick = this.RegisterGrainTimer(Pass, new GrainTimerCreationOptions
         {
@@ -114,7 +133,11 @@ public sealed partial class SchedulerGrain(
         });
     }
 
-    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => _commit.Pending;
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        metrics.ForgetRates();
+        return _commit.Pending;
+    }
 
     public Task Enqueue(string jobKey, JobSpec spec)
     {
@@ -183,6 +206,52 @@ public sealed partial class SchedulerGrain(
         }
 
         return problems;
+    }
+
+    public Task<MarketRate[]> Rates() => Task.FromResult(RateCells().Select(c => new MarketRate(c.Region, c.Class, Rate(c.Region, c.Class))).ToArray());
+
+    /// <summary>The rate of a region and class now: microcredits per unit-hour.</summary>
+    private long Rate(string region, string resourceClass) =>
+        Ledger.Rates.TryGetValue($"{region}/{resourceClass}", out var rate) ? rate : ResourceClass.BaseRate(resourceClass);
+
+    /// <summary>Every region and class the fleet supplies, and any the market has set a rate for.</summary>
+    private IEnumerable<(string Region, string Class)> RateCells() => _nodes.Values
+        .SelectMany(n => n.Capacity.Gpus > 0 ? new[] { (n.Region, ResourceClass.Cpu), (n.Region, ResourceClass.Gpu) } : [(n.Region, ResourceClass.Cpu)])
+        .Concat(Ledger.Rates.Keys.Select(k => (k[..k.LastIndexOf('/')], k[(k.LastIndexOf('/') + 1)..])))
+        .Distinct()
+        .OrderBy(c => c.Item1, StringComparer.Ordinal).ThenBy(c => c.Item2, StringComparer.Ordinal);
+
+    /// <summary>
+    /// One step of the market: each region's and class's rate moves with its supply in use and its queued demand
+    /// (<see cref="PriceController"/>), and the new rates join the next write of the scheduler's state.
+    /// </summary>
+    private async Task MoveRates(CancellationToken cancellationToken)
+    {
+        if (_nodes.Count == 0)
+        {
+            return;
+        }
+
+        var supply = _nodes.Values.Select(n => new MarketSupply(n.Region, n.Capacity.CpuCores, n.Capacity.Gpus, n.Allocated.CpuCores, n.Allocated.Gpus));
+        var demand = Ledger.Queue.Values.Select(q => new MarketDemand(q.Spec.Constraints.Regions, ResourceClass.Of(q.Spec.Resources.Gpus),
+            ResourceClass.Units(q.Spec.Resources.CpuCores, q.Spec.Resources.Gpus), q.Spec.Replicas * q.Spec.Verification.Redundancy,
+            AccountId.Microcredits(q.Spec.MaxPricePerReplicaHour)));
+        foreach (var observed in Market.Observe(supply, demand, Rate))
+        {
+            Ledger.Rates[$"{observed.Region}/{observed.Class}"] = _prices.Next(Rate(observed.Region, observed.Class), observed);
+        }
+
+        ReportRates();
+        _kick?.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan); // a job priced out may fit now
+        await DropPlacedFromQueue(); // the state's next write carries the rates; a failed one is retried by the next
+    }
+
+    private void ReportRates()
+    {
+        foreach (var (region, resourceClass) in RateCells())
+        {
+            metrics.ReportRate(region, resourceClass, Rate(region, resourceClass) / (double)AccountId.PerCredit);
+        }
     }
 
     public Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
@@ -300,7 +369,8 @@ public sealed partial class SchedulerGrain(
 
         try
         {
-            var assignments = allocation.Nodes.Select((node, replica) => new JobAssignment(replica, node, allocation.Attempt)).ToArray();
+            var assignments = allocation.Nodes.Select((node, replica) => new JobAssignment(replica, node, allocation.Attempt,
+                allocation.Rates?[replica] ?? 0, allocation.Forecasts?[replica] ?? 0)).ToArray();
             var wanted = await GrainFactory.Ref<IJobGrain>(jobKey).Placed(allocation.Attempt, assignments);
             _unannounced.Remove(jobKey);
             if (!wanted)
@@ -441,7 +511,8 @@ public sealed partial class SchedulerGrain(
             metrics.Placed(now - job.QueuedAt);
 
             Ledger.Queue.Remove(jobKey);
-            _allocations[jobKey] = new Allocation([.. decision.Nodes], job.Spec.Resources, job.Spec.Priority, job.Attempt);
+            var (rates, forecasts) = Leases(job.Spec, decision.Nodes, now);
+            _allocations[jobKey] = new Allocation([.. decision.Nodes], job.Spec.Resources, job.Spec.Priority, job.Attempt, rates, forecasts);
             placed.Add((jobKey, job.Attempt, [.. decision.Nodes]));
             LogPlaced(jobKey, decision.Nodes.Distinct().Count(), decision.SuccessProbability);
         }
@@ -458,6 +529,20 @@ public sealed partial class SchedulerGrain(
     {
         var spec = job.Spec;
         var request = Request(jobKey, spec, now - job.QueuedAt, load) with { MaxNodesToScore = sample };
+        var resourceClass = ResourceClass.Of(spec.Resources.Gpus);
+        var cap = AccountId.Microcredits(spec.MaxPricePerReplicaHour);
+        // Only nodes whose lease rate the job's price cap meets: the regions it can afford, as a region constraint.
+        if (Market.Affordable(spec.Constraints.Regions, RateCells().Where(c => c.Class == resourceClass).Select(c => c.Region), resourceClass,
+                ResourceClass.Units(spec.Resources.CpuCores, spec.Resources.Gpus), cap, Rate) is { } affordable)
+        {
+            if (affordable.Count == 0)
+            {
+                return (request, PlacementDecision.Wait(PricedOut));
+            }
+
+            request = request with { Constraints = request.Constraints with { Regions = [.. affordable] } };
+        }
+
         var decision = _policy.Place(request, candidates, now);
         if (!decision.Placed || !spec.Verification.Adaptive)
         {
@@ -465,7 +550,8 @@ public sealed partial class SchedulerGrain(
         }
 
         var lowest = decision.Nodes.Min(n => _nodes[n].Reputation);
-        var copies = Reputation.Copies(spec.Verification.Redundancy, adaptive: true, lowest);
+        var value = Settlement.Budget(cap, spec.Replicas * spec.Verification.Redundancy, spec.EstimatedSeconds);
+        var copies = Reputation.Copies(spec.Verification.Redundancy, adaptive: true, lowest, value, economy.Value.Rules.AcceptableLoss);
         if (copies == spec.Verification.Redundancy)
         {
             return (request, decision);
@@ -523,6 +609,27 @@ public sealed partial class SchedulerGrain(
         {
             freed.ForEach(a => Charge(a, _nodes)); // the what-if is over: put them back
         }
+    }
+
+    /// <summary>Why a job waits when no region it may use has a rate its price cap meets.</summary>
+    public const string PricedOut = "No allowed region's lease rate is within the job's price cap.";
+
+    /// <summary>Each slot's lease rate (its node's region and class rate, per replica-hour) and its node's forecast.</summary>
+    private (long[] Rates, double[] Forecasts) Leases(JobSpec spec, IReadOnlyList<string> nodes, DateTimeOffset now)
+    {
+        var resourceClass = ResourceClass.Of(spec.Resources.Gpus);
+        var predictor = (_policy as PredictivePolicy)?.Predictor ?? _forecaster;
+        var duration = TimeSpan.FromSeconds(spec.EstimatedSeconds);
+        var rates = new long[nodes.Count];
+        var forecasts = new double[nodes.Count];
+        for (var i = 0; i < nodes.Count; i++)
+        {
+            var node = _nodes[nodes[i]];
+            rates[i] = Market.ReplicaRate(Rate(node.Region, resourceClass), spec.Resources.CpuCores, spec.Resources.Gpus);
+            forecasts[i] = Math.Round(predictor.ProbabilityUp(node.Availability, node.Suspect, now, duration), 4);
+        }
+
+        return (rates, forecasts);
     }
 
     /// <summary>Adds what an allocation holds to its nodes that are listed (or, to release it, takes it off).</summary>

@@ -173,28 +173,37 @@ public sealed partial class NodeGrain(
 
     public ValueTask<NodeDetails?> GetDetails() => ValueTask.FromResult(Node.IsRegistered ? Details() : null);
 
-    public async Task RecordVerdict(bool agreed)
+    public async Task<double> RecordEvidence(ReputationEvidence evidence)
     {
-        if (!Node.IsRegistered)
+        if (!Node.IsRegistered || evidence == ReputationEvidence.None)
         {
-            return;
+            return Score;
         }
 
-        if (agreed)
+        var before = Score;
+        Node.Agreed += evidence.Agreed;
+        Node.Disagreed += evidence.Disagreed;
+        Node.Delivered += evidence.Delivered;
+        Node.Abandoned += evidence.Abandoned;
+        Node.Records += evidence.Records;
+        Node.QualitySum += evidence.QualitySum;
+        Node.Served += evidence.Served;
+        Node.Unanswered += evidence.Unanswered;
+        if (evidence.Disagreed > 0 || evidence.Abandoned > 0)
         {
-            Node.Agreed++;
-        }
-        else
-        {
-            Node.Disagreed++;
-            LogDisagreed(NodeId, Node.Disagreed, Score);
+            LogDisagreed(NodeId, Node.Disagreed, Node.Abandoned, Score);
         }
 
         await WriteState();
-        await SyncDirectory(); // the scheduler reads reputation from the directory
+        if (Math.Abs(Score - before) >= 0.001 || evidence.Disagreed + evidence.Abandoned + evidence.Agreed > 0)
+        {
+            await SyncDirectory(); // the scheduler reads reputation from the directory
+        }
+
+        return Score;
     }
 
-    private double Score => Reputation.Score(Node.Agreed, Node.Disagreed);
+    private double Score => Reputation.Score(Node.Evidence);
 
     public async Task CheckLiveness()
     {
@@ -596,7 +605,7 @@ public sealed partial class NodeGrain(
 
     private NodeDetails Details() =>
         new(NodeId, Node.PublicKey!, Node.Status, Node.Capabilities!, Node.RegisteredAt, Node.UpdatedAt, Node.StatusChangedAt,
-            Node.LastHeardAt, Node.LastSequence, Node.Telemetry, Node.Counters, new NodeReputation(Node.Agreed, Node.Disagreed, Score),
+            Node.LastHeardAt, Node.LastSequence, Node.Telemetry, Node.Counters, new NodeReputation(Node.Agreed, Node.Disagreed, Score, Node.Delivered, Node.Abandoned, Node.Records, Node.QualitySum, Node.Served, Node.Unanswered),
             new NodeMaintenance(Node.Mode, _risk.Risk, _risk.Source, _risk.Reason, _assessedAt, _anomalies));
 
     [LoggerMessage(LogLevel.Warning, "Registration for node {NodeId} refused: it carries a different public key")]
@@ -614,8 +623,8 @@ public sealed partial class NodeGrain(
     [LoggerMessage(LogLevel.Warning, "Node {NodeId}: the directory could not be updated; retrying at the next checkpoint")]
     private partial void LogDirectoryBehind(Exception ex, string nodeId);
 
-    [LoggerMessage(LogLevel.Warning, "Node {NodeId} returned a result the majority did not ({Disagreed} so far); reputation now {Score:0.###}")]
-    private partial void LogDisagreed(string nodeId, long disagreed, double score);
+    [LoggerMessage(LogLevel.Warning, "Node {NodeId} returned a result the majority did not or abandoned a lease ({Disagreed} and {Abandoned} so far); reputation now {Score:0.###}")]
+    private partial void LogDisagreed(string nodeId, long disagreed, long abandoned, double score);
 
     [LoggerMessage(LogLevel.Warning, "Final checkpoint of node {NodeId} failed")]
     private partial void LogFinalCheckpointFailed(Exception ex, string nodeId);

@@ -42,5 +42,24 @@ public sealed class NodeState
     /// <summary>How an operator holds its draining.</summary>
     [Id(15)] public MaintenanceMode Mode { get; set; }
 
+    /// <summary>Leases the node delivered (its work verified) and abandoned (it vanished without a drain notice).</summary>
+    [Id(16)] public long Delivered { get; set; }
+
+    [Id(17)] public long Abandoned { get; set; }
+
+    /// <summary>Dataset records it contributed that were accepted, and the sum of their quality scores.</summary>
+    [Id(18)] public long Records { get; set; }
+
+    [Id(19)] public double QualitySum { get; set; }
+
+    /// <summary>Inference requests it answered with a valid receipt, and those it left unanswered.</summary>
+    [Id(20)] public long Served { get; set; }
+
+    [Id(21)] public long Unanswered { get; set; }
+
+    /// <summary>Everything its reputation is drawn from.</summary>
+    public DePIN.Core.Work.ReputationEvidence Evidence =>
+        new(Agreed, Disagreed, Delivered, Abandoned, Records, QualitySum, Served, Unanswered);
+
     public bool IsRegistered => PublicKey is not null && Capabilities is not null;
 }

@@ -31,6 +31,7 @@ public static class JobEndpoints
             .Produces<JobDetails>(StatusCodes.Status200OK)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status402PaymentRequired)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
 
@@ -131,6 +132,7 @@ public static class JobEndpoints
         {
             SubmitOutcome.Created => TypedResults.Created($"/v1/jobs/{id}", result.Job),
             SubmitOutcome.AlreadySubmitted => TypedResults.Ok(result.Job),
+            SubmitOutcome.InsufficientFunds => Problems.InsufficientFunds(result.Detail ?? ""),
             _ => Problems.JobConflict(id),
         };
     }
