@@ -41,6 +41,7 @@ public sealed class LedgerApiTests(SiloOnPostgres cluster) : IClassFixture<SiloO
     {
         var tenant = Tenant(await _jobs.NewTenant(funds: 0));
         await _ledger.Fund(tenant, 1000);
+        var someTenant = await _jobs.NewTenant(funds: 0);
         var head = await _ledger.Head();
         PostingRequest Two(long debit, long credit, string to = AccountId.Treasury) =>
             new(JobApi.Unique("bad"), PostingKinds.Adjustment, [new LedgerEntry(tenant, Debit: debit), new LedgerEntry(to, Credit: credit)]);
@@ -53,7 +54,7 @@ public sealed class LedgerApiTests(SiloOnPostgres cluster) : IClassFixture<SiloO
         using var overdrawn = await _ledger.Post(Two(1001, 1001));
         using var badKind = await _ledger.Post(Two(1, 1) with { Kind = "mint" });
         using var notJson = await _jobs.SendRaw(HttpMethod.Post, "/v1/ledger/postings", Http.OperatorKey, Encoding.UTF8.GetBytes("{\"id\":"));
-        using var byTenant = await _jobs.Send(HttpMethod.Post, "/v1/ledger/postings", await _jobs.NewTenant(), LedgerApi.Deposit(tenant, 5));
+        using var byTenant = await _jobs.Send(HttpMethod.Post, "/v1/ledger/postings", someTenant, LedgerApi.Deposit(tenant, 5));
         using var anonymous = await _jobs.Send(HttpMethod.Post, "/v1/ledger/postings", null, LedgerApi.Deposit(tenant, 5));
 
         Assert.Equal(HttpStatusCode.BadRequest, unbalanced.StatusCode);
