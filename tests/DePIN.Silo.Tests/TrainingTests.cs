@@ -32,6 +32,7 @@ public sealed class TrainingTests(PostgresServer postgres) : IAsyncLifetime
         ["Inference:AnswerTimeout"] = "00:00:01",
         // A node that has answered is preferred to one not yet measured, so the failover below is certain to happen.
         ["Inference:UnmeasuredAnswer"] = "00:00:10",
+        ["Inference:EvidenceInterval"] = "00:00:00.5",
     };
 
     private int _apiPort;
@@ -174,6 +175,13 @@ public sealed class TrainingTests(PostgresServer postgres) : IAsyncLifetime
         Assert.Equal(2, second.Attempts);
         Assert.Equal("rain", second.Answer);
         await AssertGenuine(second, trained.Result, rainy);
+
+        // Both go to the nodes' one reputation: answers with a valid receipt for, the request left unanswered against.
+        await Wait.Until(() => Api.Http.Find<DePIN.Abstractions.Nodes.NodeDetails>($"/v1/nodes/{second.Receipt.NodeId}"),
+            n => n!.Reputation.Served >= 1, "the answering node's reputation to count its answer");
+        var silent = await Wait.Until(() => Api.Http.Find<DePIN.Abstractions.Nodes.NodeDetails>($"/v1/nodes/{first.Receipt.NodeId}"),
+            n => n!.Reputation.Unanswered >= 1, "the dead node's reputation to count the request it left unanswered");
+        Assert.Equal(1, silent!.Reputation.Served);
 
         // Bad input is refused, naming the field.
         using var missing = await Api.Http.PostAsJsonAsync($"/v1/models/{trained.Result}/infer",

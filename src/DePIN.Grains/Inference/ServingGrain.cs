@@ -1,7 +1,9 @@
 using System.Security.Cryptography;
 using DePIN.Abstractions.Inference;
 using DePIN.Core.Inference;
+using DePIN.Abstractions.Nodes;
 using DePIN.Core.Scheduling;
+using DePIN.Core.Work;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Concurrency;
@@ -27,6 +29,9 @@ public sealed class InferenceOptions
 
     /// <summary>A node that has not polled for this long is no longer serving.</summary>
     public TimeSpan ServingLease { get; set; } = TimeSpan.FromSeconds(25);
+
+    /// <summary>How often the requests each node answered or left unanswered go to its reputation.</summary>
+    public TimeSpan EvidenceInterval { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>
@@ -37,7 +42,9 @@ public sealed class InferenceOptions
 /// within the request's residency region if it has one. A node that does not answer within <see cref="InferenceOptions.AnswerTimeout"/> is left
 /// alone for a while and the request goes to the next. An answer counts only with a receipt that verifies: the
 /// node's signature over this model, this input's hash and the answer. In memory: requests are not durable, and a
-/// caller whose silo dies retries.
+/// caller whose silo dies retries. Every <see cref="InferenceOptions.EvidenceInterval"/> each node's answered and
+/// unanswered requests (a timeout or a receipt that does not verify) since the last time go to its reputation, in one
+/// call per node rather than one per request; a silo that dies loses at most one interval's evidence, never money.
 /// </summary>
 [Reentrant]
 public sealed partial class ServingGrain(PlatformClock clock, IOptions<InferenceOptions> options, ILogger<ServingGrain> logger) : Grain, IServingGrain
@@ -46,6 +53,7 @@ public sealed partial class ServingGrain(PlatformClock clock, IOptions<Inference
 
     private readonly Dictionary<string, Serving> _nodes = [];
     private readonly Dictionary<string, TaskCompletionSource<InferenceReceipt>> _pending = [];
+    private readonly Dictionary<string, ReputationEvidence> _evidence = [];
     private readonly InferenceOptions _options = options.Value;
 
     private string ModelHash => this.GetPrimaryKeyString();
@@ -60,6 +68,14 @@ public sealed partial class ServingGrain(PlatformClock clock, IOptions<Inference
         public double? AnswerMs { get; set; }
         public DateTimeOffset SuspectUntil { get; set; }
     }
+
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        this.RegisterGrainTimer(ReportEvidence, new GrainTimerCreationOptions(_options.EvidenceInterval, _options.EvidenceInterval) { Interleave = true });
+        return Task.CompletedTask;
+    }
+
+    public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken) => ReportEvidence(cancellationToken);
 
     public async Task<Routed> Infer(byte[] input, double latitude, double longitude, string? residency)
     {
@@ -89,6 +105,7 @@ public sealed partial class ServingGrain(PlatformClock clock, IOptions<Inference
                 {
                     var took = clock.Time.GetElapsedTime(started).TotalMilliseconds;
                     node.AnswerMs = node.AnswerMs is { } ms ? ms + Smoothing * (took - ms) : took;
+                    Witness(node.Place.NodeId, new ReputationEvidence(Served: 1));
                     return new Routed(receipt, attempt, null);
                 }
 
@@ -105,6 +122,7 @@ public sealed partial class ServingGrain(PlatformClock clock, IOptions<Inference
             }
 
             node.SuspectUntil = clock.UtcNow + _options.SuspectFor;
+            Witness(node.Place.NodeId, new ReputationEvidence(Unanswered: 1));
         }
 
         return new Routed(null, _options.MaxAttempts, $"No node answered in time; tried {string.Join(", ", tried)}.");
@@ -144,6 +162,28 @@ public sealed partial class ServingGrain(PlatformClock clock, IOptions<Inference
         return Task.CompletedTask;
     }
 
+    private void Witness(string nodeId, ReputationEvidence evidence) =>
+        _evidence[nodeId] = _evidence.TryGetValue(nodeId, out var earlier) ? earlier.Add(evidence) : evidence;
+
+    /// <summary>Hands each node's evidence since the last report to its grain; what a node grain refused waits for the next.</summary>
+    private async Task ReportEvidence(CancellationToken cancellationToken)
+    {
+        var report = _evidence.ToList();
+        _evidence.Clear();
+        foreach (var (nodeId, evidence) in report)
+        {
+            try
+            {
+                await GrainFactory.GetGrain<INodeGrain>(nodeId).RecordEvidence(evidence);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogEvidenceFailed(e, ModelHash, nodeId);
+                Witness(nodeId, evidence);
+            }
+        }
+    }
+
     private Serving? Choose(double latitude, double longitude, string? residency, HashSet<string> tried)
     {
         var now = clock.UtcNow;
@@ -175,6 +215,9 @@ public sealed partial class ServingGrain(PlatformClock clock, IOptions<Inference
 
     [LoggerMessage(LogLevel.Warning, "Model {ModelHash}: node {NodeId} did not answer in time (attempt {Attempt}); trying the next")]
     private partial void LogTimedOut(string modelHash, string nodeId, int attempt);
+
+    [LoggerMessage(LogLevel.Warning, "Model {ModelHash}: node {NodeId}'s reputation evidence could not be recorded; it is kept for the next report")]
+    private partial void LogEvidenceFailed(Exception e, string modelHash, string nodeId);
 
     [LoggerMessage(LogLevel.Warning, "Model {ModelHash}: node {NodeId} answered with a receipt that does not verify")]
     private partial void LogBadReceipt(string modelHash, string nodeId);
