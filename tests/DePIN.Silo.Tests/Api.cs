@@ -24,6 +24,8 @@ public class SiloOnPostgres(PostgresServer postgres) : IAsyncLifetime
         ["Scheduler:DirectoryRefresh"] = "00:00:00.2",
         // Every reading is quality-checked, so a test's few readings a second count.
         ["Datasets:QualityCheckInterval"] = "00:00:00",
+        // Contributors are paid within a test's patience.
+        ["Economy:RewardInterval"] = "00:00:00.2",
     };
 
     public async ValueTask InitializeAsync()

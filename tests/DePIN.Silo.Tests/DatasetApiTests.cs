@@ -5,6 +5,7 @@ using DePIN.Abstractions.Datasets;
 using DePIN.Abstractions.Http;
 using DePIN.Client.Datasets;
 using DePIN.Core.Datasets;
+using DePIN.Core.Economy;
 using DePIN.Core.Identity;
 using DePIN.Testing;
 
@@ -53,6 +54,42 @@ public sealed class DatasetApiTests(SiloOnPostgres cluster) : IClassFixture<Silo
         Assert.Equal(3, location!.LeafIndex);
         Assert.Equal(5, await cluster.Metric("depin_dataset_records", ("dataset", name)));
         Assert.True(await cluster.Metric("depin_dataset_contributions_total", ("outcome", "duplicate")) >= 1);
+    }
+
+    [Fact]
+    public async Task Contributors_are_paid_once_for_each_accepted_record_by_quality_and_reputation_from_the_treasury()
+    {
+        var (name, _) = await NewDataset();
+        using var station = await Registered();
+        var ledger = new LedgerApi(Http);
+        var account = AccountId.Contributor(station.Id);
+        async Task ContributeDays(int from, int count)
+        {
+            for (var i = from; i < from + count; i++)
+            {
+                using var response = await Contribute(name, Contributions.Sign(Reading(name, station, Day.AddDays(i), 10 + i), station.Signer));
+                Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            }
+        }
+
+        // A lone station has no neighbours to be checked against (quality 0.5) and a new node's reputation is 0.5, so
+        // a record earns a quarter of the full reward, whichever rounds the records fall into.
+        var perRecord = EconomyRules.Default.RewardPerRecord / 4;
+        await ContributeDays(0, 3);
+        await ledger.Fund(AccountId.Treasury, 1_000 * AccountId.PerCredit);
+        await Wait.Until(() => ledger.Balance(account), b => b == 3 * perRecord, "the three records to be paid");
+        await ContributeDays(3, 2);
+        var statement = await Wait.Until(() => ledger.Statement(account), s => s.Sum(p => p.Credit) == 5 * perRecord, "the next two to be paid");
+        var node = await cluster.NodeWhen(station.Id, n => n.Reputation.Records == 5, "the records to reach the node's reputation");
+
+        // Each round pays the leaves after the last one's: together they cover leaves 0 to 4 once.
+        var rounds = statement.Select(p => p.PostingId.Split(':')).Select(id => (Dataset: id[1], Range: id[2].Split('-').Select(long.Parse).ToArray())).ToList();
+        Assert.All(statement, p => Assert.Equal(PostingKinds.Reward, p.Kind));
+        Assert.All(rounds, r => Assert.Equal(name, r.Dataset));
+        Assert.Equal(0, rounds[0].Range[0]);
+        Assert.Equal(5, rounds[^1].Range[1]);
+        Assert.All(rounds.Zip(rounds.Skip(1)), pair => Assert.Equal(pair.First.Range[1], pair.Second.Range[0]));
+        Assert.Equal(2.5, node.Reputation.QualitySum);
     }
 
     [Fact]

@@ -35,6 +35,9 @@ public enum SlotOutcome
     Abandoned,
 }
 
+/// <summary>A contributor's accepted records in one reward round, with its quality score and reputation then (0 to 1).</summary>
+public sealed record ContributedRecords(string NodeId, long Records, double Quality, double Reputation);
+
 /// <summary>One slot's lease as the job settles it.</summary>
 /// <param name="RatePerHour">Microcredits per replica-hour, fixed at placement from the node's region and class rate.</param>
 /// <param name="Forecast">The probability the scheduler's predictor gave the node of staying up for the job.</param>
@@ -130,15 +133,20 @@ public static class Settlement
 
     /// <summary>
     /// Contributors' rewards for accepted records: per record, the reward times its contributor's quality score and
-    /// reputation; from the treasury, scaled down to what it holds. <paramref name="records"/> is per node: its accepted
-    /// records, quality and reputation.
+    /// reputation, from the treasury; in postings of at most <see cref="PostingRules.MaxEntries"/> − 1 contributors
+    /// each (ids <c>{id}:0</c>, <c>{id}:1</c>, ...; contributors in id order). Never scaled down: a posting the treasury
+    /// cannot cover is refused whole and waits until it can, so every contributor is paid in full exactly once.
     /// </summary>
-    public static Posting? Reward(string id, IReadOnlyList<(string NodeId, long Records, double Quality, double Reputation)> records, long treasury, EconomyRules rules, string? memo = null)
+    public static List<Posting> Rewards(string id, IReadOnlyList<ContributedRecords> records, EconomyRules rules, string? memo = null)
     {
         var earned = records
             .GroupBy(r => r.NodeId, StringComparer.Ordinal)
-            .ToDictionary(g => g.Key, g => g.Sum(r => (long)Math.Floor(rules.RewardPerRecord * r.Records * Math.Clamp(r.Quality, 0, 1) * Math.Clamp(r.Reputation, 0, 1))), StringComparer.Ordinal);
-        return Pay(id, PostingKinds.Reward, AccountId.Treasury, earned, treasury, AccountId.Contributor, memo);
+            .Select(g => (Node: g.Key, Amount: g.Sum(r => (long)Math.Floor(rules.RewardPerRecord * r.Records * Math.Clamp(r.Quality, 0, 1) * Math.Clamp(r.Reputation, 0, 1)))))
+            .Where(e => e.Amount > 0)
+            .OrderBy(e => e.Node, StringComparer.Ordinal)
+            .ToList();
+        return [.. earned.Chunk(PostingRules.MaxEntries - 1).Select((part, i) => new Posting($"{id}:{i}", PostingKinds.Reward,
+            [Entry.From(AccountId.Treasury, part.Sum(p => p.Amount)), .. part.Select(p => Entry.To(AccountId.Contributor(p.Node), p.Amount))], memo))];
     }
 
     /// <summary>

@@ -2,11 +2,15 @@ using System.Globalization;
 using System.Text.Json;
 using DePIN.Abstractions;
 using DePIN.Abstractions.Datasets;
+using DePIN.Abstractions.Economy;
 using DePIN.Abstractions.Http;
 using DePIN.Abstractions.Nodes;
 using DePIN.Core.Datasets;
+using DePIN.Core.Economy;
 using DePIN.Core.Identity;
+using DePIN.Core.Work;
 using DePIN.Grains.Diagnostics;
+using DePIN.Grains.Economy;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
@@ -27,6 +31,23 @@ public sealed class DatasetState
     [Id(3)] public List<byte[]> Frontier { get; set; } = [];
 
     [Id(4)] public SignedTreeHead? Head { get; set; }
+
+    /// <summary>Leaves whose contributors have been paid: the next reward round starts here.</summary>
+    [Id(5)] public long RewardedSize { get; set; }
+
+    /// <summary>The reward round under way, if any: its postings are fixed once it starts, so a retry pays nothing twice.</summary>
+    [Id(6)] public RewardRound? Reward { get; set; }
+}
+
+/// <summary>One round of contributors' rewards: leaves <see cref="From"/> to <see cref="To"/> − 1, and its postings the ledger has not accepted yet.</summary>
+[GenerateSerializer, Alias("DePIN.RewardRound")]
+public sealed class RewardRound
+{
+    [Id(0)] public long From { get; set; }
+
+    [Id(1)] public long To { get; set; }
+
+    [Id(2)] public List<PostingRequest> Unpaid { get; set; } = [];
 }
 
 /// <summary>
@@ -40,6 +61,10 @@ public sealed class DatasetState
 /// saved after the fact, and an activation replays rows past the saved size, so a silo that dies between the two
 /// loses nothing it acknowledged. A second activation that raced this one cannot commit the same leaf index (primary
 /// key), so the log cannot fork.
+/// Every <see cref="EconomyOptions.RewardInterval"/> the grain pays the contributors of the leaves appended since the
+/// last round, from the treasury (<see cref="Settlement.Rewards"/>): the round's postings are computed once, saved in
+/// the state, then posted under ids derived from the leaf range, so a crash anywhere repeats the same postings and the
+/// ledger answers the repeat with the first receipt. A posting the treasury cannot cover waits for the next tick.
 /// </remarks>
 [Reentrant]
 public sealed partial class DatasetGrain(
@@ -47,6 +72,7 @@ public sealed partial class DatasetGrain(
     PlatformClock clock,
     DePINMetrics metrics,
     IOptions<DatasetOptions> options,
+    IOptions<EconomyOptions> economy,
     ILogger<DatasetGrain> logger,
     DatasetLog? log = null,
     PlatformSigner? signer = null)
@@ -77,6 +103,7 @@ public sealed partial class DatasetGrain(
     private Dictionary<string, double> _floors = [];
     private DatasetSchema? _schema;
     private bool _appending;
+    private bool _rewarding;
 
     private string Name => this.GetPrimaryKeyString();
 
@@ -112,6 +139,7 @@ public sealed partial class DatasetGrain(
 
         metrics.ReportDatasetRecords(Name, _frontier.Size);
         await this.RegisterOrUpdateReminder(KeepActiveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        StartRewards();
     }
 
     public override Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
@@ -148,6 +176,7 @@ public sealed partial class DatasetGrain(
         await _save.Persist();
         metrics.ReportDatasetRecords(Name, 0);
         await this.RegisterOrUpdateReminder(KeepActiveReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(5));
+        StartRewards();
         return null;
     }
 
@@ -332,14 +361,8 @@ public sealed partial class DatasetGrain(
             return (null, new ContributionRejection(ContributionReasons.Unauthorised, $"Node {nodeId} is not on dataset '{Name}''s list of contributors."));
         }
 
-        var now = clock.UtcNow;
-        if (!_contributors.TryGetValue(nodeId, out var known) || now - known.At > ContributorCacheTime)
-        {
-            known = (await GrainFactory.GetGrain<INodeGrain>(nodeId).GetDetails(), now);
-            _contributors[nodeId] = known;
-        }
-
-        var refused = known.Node switch
+        var contributor = await Contributor(nodeId);
+        var refused = contributor switch
         {
             null => new ContributionRejection(ContributionReasons.UnknownContributor, $"Node {nodeId} is not registered."),
             { Status: NodeStatus.Quarantined } => new ContributionRejection(ContributionReasons.Unauthorised, $"Node {nodeId} is quarantined."),
@@ -348,7 +371,20 @@ public sealed partial class DatasetGrain(
                     $"Node {nodeId}'s reputation {node.Reputation.Score:0.###} is below the dataset's minimum {policy.MinReputation:0.###}."),
             _ => null,
         };
-        return (known.Node, refused);
+        return (contributor, refused);
+    }
+
+    /// <summary>The contributing node as its grain described it at most <see cref="ContributorCacheTime"/> ago; null when not registered.</summary>
+    private async ValueTask<NodeDetails?> Contributor(string nodeId)
+    {
+        var now = clock.UtcNow;
+        if (!_contributors.TryGetValue(nodeId, out var known) || now - known.At > ContributorCacheTime)
+        {
+            known = (await GrainFactory.GetGrain<INodeGrain>(nodeId).GetDetails(), now);
+            _contributors[nodeId] = known;
+        }
+
+        return known.Node;
     }
 
     /// <summary>Appends the queued contributions, a group at a time, until none are left.</summary>
@@ -522,6 +558,99 @@ public sealed partial class DatasetGrain(
         return (head, indexes);
     }
 
+    private void StartRewards()
+    {
+        var every = economy.Value.RewardInterval;
+        this.RegisterGrainTimer(Reward, new GrainTimerCreationOptions(every, every) { Interleave = true });
+    }
+
+    /// <summary>Starts a round for the leaves appended since the last one, if none is under way, and posts what it has not paid.</summary>
+    private async Task Reward(CancellationToken cancellationToken)
+    {
+        if (_rewarding || log is null)
+        {
+            return;
+        }
+
+        _rewarding = true;
+        try
+        {
+            if (state.State.Reward is null && _frontier.Size > state.State.RewardedSize)
+            {
+                await StartRound(_frontier.Size, cancellationToken);
+            }
+
+            if (state.State.Reward is { } round)
+            {
+                await Pay(round);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            LogRewardFailed(e, Name);
+        }
+        finally
+        {
+            _rewarding = false;
+        }
+    }
+
+    /// <summary>
+    /// Fixes a round's postings (quality and reputation as they are now) and saves them before anything is posted;
+    /// then tells each contributor's reputation about its records, once: a crash before the save starts the round
+    /// afresh, one after it finds the round saved.
+    /// </summary>
+    private async Task StartRound(long to, CancellationToken cancellationToken)
+    {
+        var from = state.State.RewardedSize;
+        var contributed = new List<ContributedRecords>();
+        foreach (var (nodeId, records) in await log!.ContributorsBetween(Name, from, to, cancellationToken))
+        {
+            var reputation = (await Contributor(nodeId))?.Reputation.Score ?? 0;
+            contributed.Add(new ContributedRecords(nodeId, records, _quality.Score(nodeId), reputation));
+        }
+
+        var postings = Settlement.Rewards($"reward:{Name}:{from}-{to}", contributed, economy.Value.Rules, $"records {from} to {to - 1} of dataset {Name}");
+        state.State.Reward = new RewardRound { From = from, To = to, Unpaid = [.. postings.Select(LedgerPostings.ToRequest)] };
+        await _save.Persist();
+        foreach (var c in contributed)
+        {
+            await GrainFactory.GetGrain<INodeGrain>(c.NodeId).RecordEvidence(new ReputationEvidence(Records: c.Records, QualitySum: c.Records * c.Quality));
+        }
+    }
+
+    /// <summary>Posts the round's unpaid postings; the round ends when the ledger has accepted every one (now or before).</summary>
+    private async Task Pay(RewardRound round)
+    {
+        var results = round.Unpaid.Count == 0 ? [] : await GrainFactory.GetGrain<ILedgerGrain>(0).PostMany([.. round.Unpaid]);
+        var waiting = new List<PostingRequest>();
+        for (var i = 0; i < results.Length; i++)
+        {
+            if (results[i].Status == PostingStatus.InsufficientFunds)
+            {
+                waiting.Add(round.Unpaid[i]);
+            }
+            else if (!results[i].Accepted)
+            {
+                LogRewardRefused(Name, results[i].Id, results[i].Status, results[i].Detail);
+            }
+        }
+
+        if (waiting.Count == round.Unpaid.Count && results.Length > 0)
+        {
+            return; // the treasury cannot pay yet: nothing changed
+        }
+
+        round.Unpaid = waiting;
+        if (waiting.Count == 0)
+        {
+            state.State.RewardedSize = round.To;
+            state.State.Reward = null;
+        }
+
+        await _save.Persist();
+    }
+
     /// <summary>What makes two readings the same reading: node, sensor and sample time.</summary>
     private static string SampleKeyOf(Contribution record) =>
         string.Create(CultureInfo.InvariantCulture, $"{record.NodeId}|{record.Sensor}|{record.SampledAt.ToUnixTimeMilliseconds()}");
@@ -622,6 +751,12 @@ public sealed partial class DatasetGrain(
 
     [LoggerMessage(LogLevel.Warning, "Dataset {Dataset}: appending {Count} contributions failed; none was acknowledged.")]
     private partial void LogAppendFailed(Exception e, string dataset, int count);
+
+    [LoggerMessage(LogLevel.Warning, "Dataset {Dataset}: paying contributors failed; the round is tried again at the next tick")]
+    private partial void LogRewardFailed(Exception e, string dataset);
+
+    [LoggerMessage(LogLevel.Error, "Dataset {Dataset}: the ledger refused reward posting {PostingId} ({Status}: {Detail}); it is dropped")]
+    private partial void LogRewardRefused(string dataset, string postingId, PostingStatus status, string? detail);
 
     [LoggerMessage(LogLevel.Warning, "Dataset {Dataset}: saving the log's state failed; the records table has every leaf.")]
     private partial void LogSaveFailed(Exception e, string dataset);

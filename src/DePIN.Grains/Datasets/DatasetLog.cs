@@ -200,6 +200,27 @@ public sealed class DatasetLog(NpgsqlDataSource db)
         return (contributors, regions, sensors);
     }
 
+    /// <summary>Each contributor's records among leaves <paramref name="from"/> to <paramref name="to"/> − 1, by node id.</summary>
+    public async Task<List<(string NodeId, long Records)>> ContributorsBetween(string dataset, long from, long to, CancellationToken cancellationToken = default)
+    {
+        await using var command = db.CreateCommand("""
+            SELECT node_id, count(*) FROM depin_dataset_records
+            WHERE dataset = $1 AND leaf_index >= $2 AND leaf_index < $3
+            GROUP BY node_id ORDER BY node_id COLLATE "C"
+            """);
+        command.Parameters.AddWithValue(dataset);
+        command.Parameters.AddWithValue(from);
+        command.Parameters.AddWithValue(to);
+        var contributors = new List<(string, long)>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            contributors.Add((reader.GetString(0), reader.GetInt64(1)));
+        }
+
+        return contributors;
+    }
+
     /// <summary>Keeps a snapshot's manifest (JSON); a snapshot at the same size already kept wins.</summary>
     public async Task SaveSnapshot(string dataset, long size, DateTimeOffset createdAt, string manifest, CancellationToken cancellationToken = default)
     {

@@ -71,14 +71,19 @@ public sealed class SettlementTests
     }
 
     [Fact]
-    public void Contributors_earn_per_record_by_quality_and_reputation_scaled_to_the_treasury()
+    public void Contributors_earn_per_record_by_quality_and_reputation_in_postings_of_at_most_63_payees()
     {
-        var reward = Settlement.Reward("reward:d:0-3", [("a", 2, 1.0, 1.0), ("b", 1, 0.5, 0.8)], treasury: long.MaxValue, Rules)!;
-        var scaled = Settlement.Reward("reward:d:0-3", [("a", 2, 1.0, 1.0), ("b", 1, 0.5, 0.8)], treasury: 1_200, Rules)!;
+        var few = Settlement.Rewards("reward:d:0-3", [new("b", 1, 0.5, 0.8), new("a", 2, 1.0, 1.0), new("c", 5, 0, 1)], Rules);
+        var many = Settlement.Rewards("reward:d:0-100", [.. Enumerable.Range(0, 100).Select(i => new ContributedRecords($"n{i:000}", 1, 1, 1))], Rules);
 
-        Assert.Equal([("contributor:a", 2_000L), ("contributor:b", 400L)], reward.Entries.Where(e => e.Credit > 0).Select(e => (e.Account, e.Credit)));
-        Assert.Equal(1_200, scaled.Entries.Single(e => e.Debit > 0).Debit);
-        Assert.True(PostingRules.Check(scaled).Count == 0 && Sum(scaled) == 0);
+        // c's records scored 0 for quality: it earns nothing and is left out.
+        var only = Assert.Single(few);
+        Assert.Equal("reward:d:0-3:0", only.Id);
+        Assert.Equal([("treasury", -2_400L), ("contributor:a", 2_000L), ("contributor:b", 400L)], only.Entries.Select(e => (e.Account, e.Change)));
+        Assert.Equal(["reward:d:0-100:0", "reward:d:0-100:1"], many.Select(p => p.Id));
+        Assert.Equal([64, 38], many.Select(p => p.Entries.Count));
+        Assert.Equal(100_000, many.Sum(p => p.Entries[0].Debit));
+        Assert.All(many, p => Assert.True(PostingRules.Check(p).Count == 0 && Sum(p) == 0));
     }
 
     [Fact]
