@@ -21,7 +21,7 @@ public static class DatasetCommands
         """;
 
     /// <summary>The environment variable <c>depin dataset create</c> reads the API key from.</summary>
-    public const string ApiKeyVariable = "DEPIN_API_KEY";
+    public const string ApiKeyVariable = Api.KeyVariable;
 
     public static async Task<int> Run(string[] args, TextWriter output, TextWriter error) => args switch
     {
@@ -38,7 +38,7 @@ public static class DatasetCommands
 
     private static async Task<int> Create(string name, string[] args, TextWriter output, TextWriter error)
     {
-        if (Options.Parse(args, "api", "definition") is not { } options || !options.TryGetValue("api", out var api) || !IsApi(api)
+        if (Options.Parse(args, "api", "definition") is not { } options || !options.TryGetValue("api", out var api) || !Api.IsApi(api)
             || !options.TryGetValue("definition", out var definitionFile))
         {
             return await BadUsage(error);
@@ -62,7 +62,7 @@ public static class DatasetCommands
             return 2;
         }
 
-        using var http = new HttpClient { BaseAddress = new Uri(api), Timeout = TimeSpan.FromSeconds(30) };
+        using var http = Api.Client(api);
         using var request = new HttpRequestMessage(HttpMethod.Put, $"/v1/datasets/{Uri.EscapeDataString(name)}")
         {
             Content = new ByteArrayContent(definition) { Headers = { ContentType = new("application/json") } },
@@ -93,7 +93,7 @@ public static class DatasetCommands
 
     private static async Task<int> Verify(string[] args, TextWriter output, TextWriter error)
     {
-        if (Options.Parse(args, "api", "record", "receipt", "key") is not { } options || !options.TryGetValue("api", out var api) || !IsApi(api)
+        if (Options.Parse(args, "api", "record", "receipt", "key") is not { } options || !options.TryGetValue("api", out var api) || !Api.IsApi(api)
             || !options.TryGetValue("record", out var recordFile) || !options.TryGetValue("receipt", out var receiptFile))
         {
             return await BadUsage(error);
@@ -112,7 +112,7 @@ public static class DatasetCommands
             return 2;
         }
 
-        using var http = new HttpClient { BaseAddress = new Uri(api), Timeout = TimeSpan.FromSeconds(30) };
+        using var http = Api.Client(api);
         try
         {
             return await Verify(http, record, receipt, options.GetValueOrDefault("key"), output, error);
@@ -158,8 +158,6 @@ public static class DatasetCommands
         await error.WriteLineAsync($"depin: verification failed: {(included.Valid ? consistent.Detail : included.Detail)}");
         return 1;
     }
-
-    private static bool IsApi(string api) => Uri.TryCreate(api, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https";
 
     private static T Read<T>(string path) =>
         JsonSerializer.Deserialize<T>(File.ReadAllBytes(path), ApiJson.Options) ?? throw new JsonException($"{path} holds no {typeof(T).Name}.");

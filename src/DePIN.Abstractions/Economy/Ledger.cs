@@ -1,3 +1,5 @@
+using DePIN.Core.Economy;
+
 namespace DePIN.Abstractions.Economy;
 
 /// <summary>One line of a posting: an amount in microcredits taken from (<paramref name="Debit"/>) or paid into (<paramref name="Credit"/>) an account.</summary>
@@ -61,6 +63,59 @@ public sealed record AccountPosting(
     [property: Id(6)] long Balance,
     [property: Id(7)] string? Memo);
 
+/// <summary>One entry of a posting in the chain: the account's movement and its balance after it.</summary>
+[GenerateSerializer, Immutable, Alias("DePIN.ChainEntry")]
+public sealed record ChainEntry(
+    [property: Id(0)] string Account,
+    [property: Id(1)] long Debit,
+    [property: Id(2)] long Credit,
+    [property: Id(3)] long Balance);
+
+/// <summary>
+/// A posting in its place in the hash chain, as an operator exports the ledger to verify it offline: the content,
+/// the time it was posted, its content hash, the hash it chains from and its own (hex). Entries in account order.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("DePIN.ChainedPostingView")]
+public sealed record ChainedPostingView(
+    [property: Id(0)] long Sequence,
+    [property: Id(1)] string Id,
+    [property: Id(2)] string Kind,
+    [property: Id(3)] string? Memo,
+    [property: Id(4)] DateTimeOffset PostedAt,
+    [property: Id(5)] ChainEntry[] Entries,
+    [property: Id(6)] string ContentHash,
+    [property: Id(7)] string PreviousHash,
+    [property: Id(8)] string Hash)
+{
+    public static ChainedPostingView From(ChainedPosting stored)
+    {
+        var entries = stored.Posting.Entries;
+        return new(stored.Sequence, stored.Posting.Id, stored.Posting.Kind, stored.Posting.Memo, stored.PostedAt,
+            [.. entries.Select((e, i) => new ChainEntry(e.Account, e.Debit, e.Credit, i < stored.BalancesAfter.Length ? stored.BalancesAfter[i] : 0))],
+            Convert.ToHexStringLower(stored.ContentHash), Convert.ToHexStringLower(stored.PreviousHash), Convert.ToHexStringLower(stored.Hash));
+    }
+
+    /// <summary>Back to what <see cref="LedgerVerifier"/> checks; hashes that are not hex become empty, which fails the check.</summary>
+    public ChainedPosting ToChained()
+    {
+        var entries = Entries ?? [];
+        return new(Sequence, new Posting(Id, Kind, [.. entries.Select(e => new Entry(e.Account, e.Debit, e.Credit))], Memo), PostedAt,
+            Bytes(ContentHash), Bytes(PreviousHash), Bytes(Hash), [.. entries.Select(e => e.Balance)]);
+    }
+
+    private static byte[] Bytes(string? hex)
+    {
+        try
+        {
+            return Convert.FromHexString(hex ?? "");
+        }
+        catch (FormatException)
+        {
+            return [];
+        }
+    }
+}
+
 /// <summary>The end of the ledger's hash chain: the last posting's sequence and hash.</summary>
 [GenerateSerializer, Immutable, Alias("DePIN.LedgerHeadView")]
 public sealed record LedgerHeadView([property: Id(0)] long Sequence, [property: Id(1)] string Hash);
@@ -95,6 +150,10 @@ public interface ILedgerGrain : IGrainWithIntegerKey
     /// <summary>The end of the chain now.</summary>
     [Alias("Head")]
     Task<LedgerHeadView> Head();
+
+    /// <summary>The chain after sequence <paramref name="after"/>, at most <paramref name="limit"/> postings: what an offline verification reads.</summary>
+    [Alias("Chain")]
+    Task<ChainedPostingView[]> Chain(long after, int limit);
 }
 
 /// <summary>

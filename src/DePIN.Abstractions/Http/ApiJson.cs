@@ -87,6 +87,8 @@ public static class ApiJson
 [JsonSerializable(typeof(AccountView))]
 [JsonSerializable(typeof(AccountPosting[]))]
 [JsonSerializable(typeof(LedgerHeadView))]
+[JsonSerializable(typeof(ChainedPostingView))]
+[JsonSerializable(typeof(ChainedPostingView[]))]
 [JsonSerializable(typeof(StakeRequest))]
 [JsonSerializable(typeof(WithdrawalRequest))]
 internal sealed partial class ApiJsonContext : JsonSerializerContext;

@@ -34,6 +34,9 @@ public sealed class LedgerGrain(LedgerWriter writer) : Grain, ILedgerGrain
     public Task<AccountPosting[]> Statement(string account, long after, int limit) =>
         writer.Store.Statement(account, Math.Max(0, after), Math.Clamp(limit, 1, MaxStatement));
 
+    public async Task<ChainedPostingView[]> Chain(long after, int limit) =>
+        [.. (await writer.Store.Chain(Math.Max(0, after), Math.Clamp(limit, 1, MaxStatement))).Select(ChainedPostingView.From)];
+
     public async Task<LedgerHeadView> Head()
     {
         var head = await writer.Store.Head();

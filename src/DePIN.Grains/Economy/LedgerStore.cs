@@ -31,6 +31,9 @@ public interface ILedgerStore
 
     /// <summary>The whole history in sequence order, for verification and export.</summary>
     IAsyncEnumerable<ChainedPosting> History(CancellationToken cancellationToken = default);
+
+    /// <summary>The postings after sequence <paramref name="after"/>, at most <paramref name="limit"/>, in sequence order.</summary>
+    Task<ChainedPosting[]> Chain(long after, int limit, CancellationToken cancellationToken = default);
 }
 
 /// <summary>How account kinds are written in storage and on the wire.</summary>

@@ -167,6 +167,38 @@ public sealed class PostgresLedgerStore(NpgsqlDataSource db) : ILedgerStore
     public IAsyncEnumerable<ChainedPosting> History(CancellationToken cancellationToken = default) =>
         LedgerTables.History(db, cancellationToken);
 
+    public async Task<ChainedPosting[]> Chain(long after, int limit, CancellationToken cancellationToken = default)
+    {
+        // A posting whose entries were deleted keeps its place (left join), so the verifier sees it broken, not missing.
+        await using var command = db.CreateCommand("""
+            SELECT p.seq, p.id, p.kind, p.posted_at, p.memo, p.content_hash, p.prev_hash, p.hash,
+                   coalesce(array_agg(e.account ORDER BY e.account COLLATE "C") FILTER (WHERE e.seq IS NOT NULL), '{}'),
+                   coalesce(array_agg(e.debit ORDER BY e.account COLLATE "C") FILTER (WHERE e.seq IS NOT NULL), '{}'),
+                   coalesce(array_agg(e.credit ORDER BY e.account COLLATE "C") FILTER (WHERE e.seq IS NOT NULL), '{}'),
+                   coalesce(array_agg(e.balance ORDER BY e.account COLLATE "C") FILTER (WHERE e.seq IS NOT NULL), '{}')
+            FROM (SELECT * FROM depin_ledger_postings WHERE seq > $1 ORDER BY seq LIMIT $2) p
+            LEFT JOIN depin_ledger_entries e ON e.seq = p.seq
+            GROUP BY p.seq, p.id, p.kind, p.posted_at, p.memo, p.content_hash, p.prev_hash, p.hash
+            ORDER BY p.seq
+            """);
+        command.Parameters.AddWithValue(after);
+        command.Parameters.AddWithValue(limit);
+        var chain = new List<ChainedPosting>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var accounts = reader.GetFieldValue<string[]>(8);
+            var debits = reader.GetFieldValue<long[]>(9);
+            var credits = reader.GetFieldValue<long[]>(10);
+            var posting = new Posting(reader.GetString(1), reader.GetString(2),
+                [.. accounts.Select((a, i) => new Entry(a, debits[i], credits[i]))], reader.IsDBNull(4) ? null : reader.GetString(4));
+            chain.Add(new ChainedPosting(reader.GetInt64(0), posting, reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<byte[]>(5),
+                reader.GetFieldValue<byte[]>(6), reader.GetFieldValue<byte[]>(7), reader.GetFieldValue<long[]>(11)));
+        }
+
+        return [.. chain];
+    }
+
     // An array argument is one parameter: cast it to object, or params would spread it.
     private static NpgsqlBatchCommand Command(string sql, params object?[] values)
     {

@@ -116,6 +116,16 @@ public sealed class ProcessLedgerStore : ILedgerStore
         }
     }
 
+    public Task<ChainedPosting[]> Chain(long after, int limit, CancellationToken cancellationToken = default)
+    {
+        lock (_lock)
+        {
+            // The history holds sequences 1, 2, ... in order: sequence n is at index n − 1.
+            var from = (int)Math.Min(Math.Max(after, 0), _history.Count);
+            return Task.FromResult(_history.Skip(from).Take(limit).ToArray());
+        }
+    }
+
     public async IAsyncEnumerable<ChainedPosting> History([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         ChainedPosting[] copy;

@@ -52,6 +52,13 @@ public static class LedgerEndpoints
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+        ledger.MapGet("/postings", Chain)
+            .WithName("ListLedgerPostings")
+            .WithSummary("Operators only: the hash chain, oldest first, every posting with its entries, balances and hashes; page with after = the last sequence seen. `depin ledger verify` checks it offline.")
+            .Produces<ChainedPostingView[]>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status403Forbidden);
         ledger.MapGet("/head", Head)
             .WithName("GetLedgerHead")
             .WithSummary("The last posting's sequence and chain hash: what an offline verification of the history must end at.")
@@ -93,14 +100,10 @@ public static class LedgerEndpoints
 
     private static async Task<IResult> Statement(string id, HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> api)
     {
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        Validation.CheckParameters(request, errors, "after", "limit");
-        var after = Number(request, "after", 0, long.MaxValue, errors);
-        var limit = Number(request, "limit", 1, LedgerGrain.MaxStatement, errors);
-
-        if (errors.Count > 0)
+        var (after, limit, malformed) = Page(request);
+        if (malformed is not null)
         {
-            return Problems.Malformed("query", errors);
+            return malformed;
         }
 
         if (await Hidden(id, request, grains, api.Value) is { } hidden)
@@ -114,7 +117,30 @@ public static class LedgerEndpoints
             return Problems.UnknownAccount(id);
         }
 
-        return TypedResults.Ok(await ledger.Statement(id, after ?? 0, (int)(limit ?? 100)));
+        return TypedResults.Ok(await ledger.Statement(id, after, limit));
+    }
+
+    private static async Task<IResult> Chain(HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> api)
+    {
+        var (after, limit, malformed) = Page(request);
+        if (malformed is not null)
+        {
+            return malformed;
+        }
+
+        return await Caller.RequireOperator(request, grains, api.Value) is { } denied
+            ? denied
+            : TypedResults.Ok(await Ledger(grains).Chain(after, limit));
+    }
+
+    /// <summary>The query of a paged listing: <c>after</c> a sequence (default 0), at most <c>limit</c> rows (default 100).</summary>
+    private static (long After, int Limit, IResult? Malformed) Page(HttpRequest request)
+    {
+        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
+        Validation.CheckParameters(request, errors, "after", "limit");
+        var after = Number(request, "after", 0, long.MaxValue, errors);
+        var limit = Number(request, "limit", 1, LedgerGrain.MaxStatement, errors);
+        return errors.Count > 0 ? (0, 0, Problems.Malformed("query", errors)) : (after ?? 0, (int)(limit ?? 100), null);
     }
 
     private static long? Number(HttpRequest request, string name, long min, long max, Dictionary<string, string[]> errors)
