@@ -30,6 +30,7 @@ public sealed class EconomyTests
     [Fact]
     public async Task A_verified_job_pays_each_honest_node_its_hours_slashes_the_liar_and_refunds_the_rest()
     {
+        using var slashes = new Slashes();
         await using var cluster = await NodeCluster.Start(FixedRates);
         var fleet = await Fleet.Online(cluster, "econ-1", 3);
         var liar = fleet[1];
@@ -72,6 +73,7 @@ public sealed class EconomyTests
         Assert.Equal(before - (2 * Gross) + (5 * AccountId.PerCredit), await Balance(cluster, AccountId.Tenant("acme")));
         Assert.Equal(2 * Fee, await Balance(cluster, AccountId.Treasury) + paid.Sum(p => p!.Balance) - (2 * (Gross - Fee)));
         Assert.Equal(JobStatus.Succeeded, done.Status);
+        Assert.True(slashes.Count("disagreed") >= 1, "depin_slashes_total{reason=\"disagreed\"} did not count the slash");
 
         // One reputation: the liar falls below a new identity's 0.5, which stays below the honest nodes'.
         var reputations = await Task.WhenAll(fleet.Select(async a => (await cluster.Node(a.Id).GetDetails())!.Reputation));
@@ -82,6 +84,7 @@ public sealed class EconomyTests
     [Fact]
     public async Task A_node_that_vanishes_mid_lease_is_slashed_and_unpaid_and_the_node_that_finishes_is_paid()
     {
+        using var slashes = new Slashes();
         await using var cluster = await NodeCluster.Start(FixedRates);
         var fleet = await Fleet.Online(cluster, "econ-2", 2);
         foreach (var agent in fleet)
@@ -111,6 +114,7 @@ public sealed class EconomyTests
         Assert.Equal(20 * AccountId.PerCredit, await Balance(cluster, AccountId.Stake(survivor.Id)));
         Assert.InRange(await Balance(cluster, AccountId.Provider(survivor.Id)), Gross - Fee, Gross);
         Assert.Equal(1, (await cluster.Node(lost.Id).GetDetails())!.Reputation.Abandoned);
+        Assert.True(slashes.Count("abandoned") >= 1, "depin_slashes_total{reason=\"abandoned\"} did not count the slash");
     }
 
     [Fact]
@@ -132,4 +136,37 @@ public sealed class EconomyTests
 
     private static async Task<long> Balance(NodeCluster cluster, string account) =>
         (await cluster.Sdk.GetAccountAsync(account))?.Balance ?? 0;
+
+    /// <summary>What the silos in this process add to <c>depin.slashes</c> (<c>depin_slashes_total</c>) while it listens, by reason.</summary>
+    private sealed class Slashes : IDisposable
+    {
+        private readonly System.Diagnostics.Metrics.MeterListener _listener = new();
+        private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _byReason = new(StringComparer.Ordinal);
+
+        public Slashes()
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == DePIN.Grains.Diagnostics.DePINMetrics.MeterName && instrument.Name == "depin.slashes")
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                foreach (var tag in tags)
+                {
+                    if (tag.Key == "reason")
+                    {
+                        _byReason.AddOrUpdate((string)tag.Value!, value, (_, sum) => sum + value);
+                    }
+                }
+            });
+            _listener.Start();
+        }
+
+        public long Count(string reason) => _byReason.GetValueOrDefault(reason);
+
+        public void Dispose() => _listener.Dispose();
+    }
 }

@@ -48,6 +48,11 @@ public sealed class WorkApiTests(SiloOnPostgres cluster) : IClassFixture<SiloOnP
             (pair.Status, pair.Result));
         Assert.All(nodes, n => Assert.Equal((1L, 0L), (n.Reputation.Agreed, n.Reputation.Disagreed)));
         Assert.All(inboxes, w => Assert.Empty(w.Items)); // the finished jobs' slots are withdrawn
+
+        // The economy on /metrics: the jobs' escrows and leases counted by kind, the rate the market set where they ran.
+        Assert.True(await cluster.Metric("depin_ledger_postings_total", ("kind", "escrow")) >= 2);
+        Assert.True(await cluster.Metric("depin_ledger_postings_total", ("kind", "lease")) >= 1);
+        Assert.True(await cluster.Metric("depin_rate", ("region", "eu-west"), ("class", "cpu")) > 0);
     }
 
     [Fact]

@@ -733,6 +733,7 @@ public sealed partial class SchedulerGrain(
         _ordered = null;
         _fleet = fleet;
         _directoryReadAt = clock.UtcNow;
+        ReportRates(); // a region or class the fleet did not supply before has its rate on /metrics from now
     }
 
     private NodeCandidate Candidate(NodeSummary node)
