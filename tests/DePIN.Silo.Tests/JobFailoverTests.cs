@@ -2,6 +2,7 @@ using System.Net.Http.Json;
 using DePIN.Abstractions.Http;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
+using DePIN.Core.Economy;
 using DePIN.Core.Work;
 using DePIN.Testing;
 
@@ -58,6 +59,20 @@ public sealed class JobFailoverTests(PostgresServer postgres) : IDisposable
                 .Select(set => set is null ? "(no answer)" : string.Join(", ", set.Items.Select(i => $"{i.JobKey}#{i.Slot}@{i.Attempt}{(i.Stop ? " stop" : "")}")))
                 .Where(text => text.Length > 0)),
             text => text.Length == 0, "every node's inbox to be empty", TimeSpan.FromMinutes(2));
+
+        // The money through the kill: every escrow emptied, the chain verifies, and what the tenant paid is exactly
+        // what the leases took out of its escrows: nothing charged twice, nothing refunded twice.
+        var ledger = new LedgerApi(survivor.Http);
+        var name = key.Split('.')[0];
+        await Wait.Until(() => Task.WhenAll(Enumerable.Range(0, Jobs).Select(i => ledger.Balance(AccountId.Escrow(name, $"job-{i:D3}")))),
+            b => b.All(x => x == 0), "every escrow refunded", TimeSpan.FromMinutes(2));
+        var chain = await ledger.Chain();
+        var report = LedgerApi.Verify(chain);
+        var leased = chain.Where(p => p.Kind == PostingKinds.Lease).SelectMany(p => p.Entries)
+            .Where(e => AccountId.TenantOf(e.Account) == name).Sum(e => e.Debit);
+        Assert.True(report.Valid, string.Join("\n", report.Problems));
+        Assert.Equal(JobApi.Funds - leased, await ledger.Balance(AccountId.Tenant(name)));
+        Assert.Equal(Jobs, chain.Count(p => p.Kind == PostingKinds.Refund));
 
         Assert.Equal(Jobs, all.Length); // none lost, none doubled
         Assert.All(details.Select((d, i) => (d, i)), x =>

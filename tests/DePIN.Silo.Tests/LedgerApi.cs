@@ -40,4 +40,30 @@ public sealed class LedgerApi(HttpClient http)
     }
 
     public async Task<LedgerHeadView> Head() => (await http.GetFromJsonAsync<LedgerHeadView>("/v1/ledger/head", ApiJson.Options))!;
+
+    /// <summary>The whole hash chain, read as the operator a page at a time.</summary>
+    public async Task<List<ChainedPostingView>> Chain()
+    {
+        var chain = new List<ChainedPostingView>();
+        while (true)
+        {
+            using var response = await _api.Send(HttpMethod.Get, $"/v1/ledger/postings?after={chain.Count}&limit=1000", Http.OperatorKey);
+            var page = (await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<ChainedPostingView[]>(ApiJson.Options))!;
+            chain.AddRange(page);
+            if (page.Length < 1000)
+            {
+                return chain;
+            }
+        }
+    }
+
+    /// <summary>The chain replayed through the verifier, accounts known by their ids.</summary>
+    public static LedgerReport Verify(List<ChainedPostingView> chain)
+    {
+        var accounts = chain.SelectMany(p => p.Entries).Select(e => e.Account).Distinct()
+            .ToDictionary(a => a, a => (AccountId.KindOf(a)!.Value, AccountId.Unit), StringComparer.Ordinal);
+        var verifier = new LedgerVerifier(accounts);
+        chain.ForEach(p => verifier.Add(p.ToChained()));
+        return verifier.Finish();
+    }
 }

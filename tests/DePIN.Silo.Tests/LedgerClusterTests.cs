@@ -60,8 +60,8 @@ public sealed class LedgerClusterTests(PostgresServer postgres)
         await victim.Kill();
         await Task.WhenAll(senders);
 
-        var chain = await Chain(survivor);
-        var report = Verify(chain);
+        var chain = await new LedgerApi(survivor.Http).Chain();
+        var report = LedgerApi.Verify(chain);
         var load = chain.Where(p => p.Id.StartsWith("load-", StringComparison.Ordinal)).ToList();
         var balances = await Task.WhenAll(tenants.Select(t => new LedgerApi(survivor.Http).Balance(t)));
 
@@ -94,29 +94,5 @@ public sealed class LedgerClusterTests(PostgresServer postgres)
         {
             return null;
         }
-    }
-
-    private static async Task<List<ChainedPostingView>> Chain(ServiceProcess silo)
-    {
-        var chain = new List<ChainedPostingView>();
-        while (true)
-        {
-            using var response = await silo.Http.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"/v1/ledger/postings?after={chain.Count}&limit=1000").WithKey(Http.OperatorKey));
-            var page = (await response.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<ChainedPostingView[]>(ApiJson.Options))!;
-            chain.AddRange(page);
-            if (page.Length < 1000)
-            {
-                return chain;
-            }
-        }
-    }
-
-    private static LedgerReport Verify(List<ChainedPostingView> chain)
-    {
-        var accounts = chain.SelectMany(p => p.Entries).Select(e => e.Account).Distinct()
-            .ToDictionary(a => a, a => (AccountId.KindOf(a)!.Value, AccountId.Unit), StringComparer.Ordinal);
-        var verifier = new LedgerVerifier(accounts);
-        chain.ForEach(p => verifier.Add(p.ToChained()));
-        return verifier.Finish();
     }
 }
