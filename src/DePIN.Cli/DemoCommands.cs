@@ -132,16 +132,22 @@ public static class DemoCommands
         private async Task<string> TenantKey()
         {
             var key = await CreateTenant();
-            Step = "funding the demo tenant";
+            Step = "funding the demo tenant and the treasury";
             var tenant = key.Split('.')[0];
             // Once per tenant (the posting id says so): enough for the demo's training and serving escrows many times over.
             using var deposit = await Request(HttpMethod.Post, "/v1/ledger/postings", operatorKey, new PostingRequest($"deposit:demo:{tenant}", PostingKinds.Deposit,
                 [new LedgerEntry(AccountId.External, Debit: DemoFunds), new LedgerEntry(AccountId.Tenant(tenant), Credit: DemoFunds)]));
             await Read<PostingResult>(deposit);
+
+            // The treasury pays contributors' rewards; a new network's starts empty, so the demo gives it a budget (once).
+            using var budget = await Request(HttpMethod.Post, "/v1/ledger/postings", operatorKey, new PostingRequest("deposit:demo:treasury", PostingKinds.Deposit,
+                [new LedgerEntry(AccountId.External, Debit: TreasuryBudget), new LedgerEntry(AccountId.Treasury, Credit: TreasuryBudget)]));
+            await Read<PostingResult>(budget);
             return key;
         }
 
         private const long DemoFunds = 100 * AccountId.PerCredit;
+        private const long TreasuryBudget = 10 * AccountId.PerCredit;
 
         private async Task<string> CreateTenant()
         {

@@ -18,12 +18,15 @@ public static class LedgerCommands
                depin ledger postings ID --api URL [--after SEQUENCE] [--limit N]
                depin ledger stake|unstake --api URL --key NODE_KEY_FILE --amount CREDITS [--id POSTING_ID]
                depin ledger withdraw --api URL --key NODE_KEY_FILE --amount CREDITS --from provider|contributor [--id POSTING_ID]
+               depin ledger post --api URL --posting POSTING.json
                depin ledger export --api URL [--out FILE]
                depin ledger verify (--api URL | --file FILE)
           account, postings  an account and its statement (tenants' accounts need that tenant's or the operator's key)
           stake, unstake, withdraw
                         signed with the node's Ed25519 key (the agent's 32-byte key file, e.g. keys/node-0.key);
                         the posting id defaults to one made from the time, so give --id to retry safely
+          post          posts a balanced posting as the operator (a deposit received, a correction); the same file again
+                        is answered with the first receipt
           export        the whole hash chain as JSON lines, one posting per line (operators)
           verify        recomputes the chain from the API (up to the head it reads first) or from an export
         API keys (a tenant's or the operator's) are read from the environment variable DEPIN_API_KEY.
@@ -45,6 +48,7 @@ public static class LedgerCommands
                 ["stake", .. var rest] => await WithApi(rest, ["key", "amount", "id"], error, (http, o) => Signed(http, "stake", o, output, error)),
                 ["unstake", .. var rest] => await WithApi(rest, ["key", "amount", "id"], error, (http, o) => Signed(http, "unstake", o, output, error)),
                 ["withdraw", .. var rest] => await WithApi(rest, ["key", "amount", "id", "from"], error, (http, o) => Signed(http, "withdrawals", o, output, error)),
+                ["post", .. var rest] => await WithApi(rest, ["posting"], error, (http, o) => Post(http, o, output, error)),
                 ["export", .. var rest] => await WithApi(rest, ["out"], error, (http, o) => Export(http, o.GetValueOrDefault("out"), output)),
                 ["verify", "--file", var file] => await Verify(ReadFile(file), null, output, error),
                 ["verify", .. var rest] => await WithApi(rest, [], error, async (http, _) =>
@@ -104,6 +108,19 @@ public static class LedgerCommands
         return 1;
     }
 
+    private static async Task<int> Post(HttpClient http, Dictionary<string, string> options, TextWriter output, TextWriter error)
+    {
+        if (!options.TryGetValue("posting", out var file))
+        {
+            return await BadUsage(error);
+        }
+
+        // Sent as written: the API checks it, and its problem details name what is wrong.
+        var content = new ByteArrayContent(await File.ReadAllBytesAsync(file)) { Headers = { ContentType = new("application/json") } };
+        using var response = await http.PostAsync("/v1/ledger/postings", content);
+        return await Answer(response, output, error);
+    }
+
     /// <summary>A stake, unstake or withdrawal, signed with the node's key.</summary>
     private static async Task<int> Signed(HttpClient http, string route, Dictionary<string, string> options, TextWriter output, TextWriter error)
     {
@@ -121,8 +138,9 @@ public static class LedgerCommands
         }
 
         using var signer = NodeSigner.Import(seed);
+        await error.WriteLineAsync($"depin: signing as node {signer.NodeId} ({keyFile})");
         var now = DateTimeOffset.UtcNow;
-        var id = options.GetValueOrDefault("id") ?? $"{route}:{signer.NodeId}:{now.ToUnixTimeMilliseconds()}";
+        var id = options.GetValueOrDefault("id") ?? $"cli-{now.ToUnixTimeMilliseconds()}"; // the platform prefixes it with the kind and the node
         byte[] body = route == "withdrawals"
             ? JsonSerializer.SerializeToUtf8Bytes(new WithdrawalRequest(signer.NodeId, id,
                 options["from"] == "provider" ? AccountId.Provider(signer.NodeId) : AccountId.Contributor(signer.NodeId), amount, now), ApiJson.Options)

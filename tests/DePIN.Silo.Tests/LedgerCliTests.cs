@@ -12,11 +12,16 @@ public sealed class LedgerCliTests(SiloOnPostgres cluster) : IClassFixture<SiloO
     private readonly string _folder = Directory.CreateTempSubdirectory("depin-ledger-").FullName;
 
     [Fact]
-    public async Task A_provider_stakes_and_withdraws_with_its_key_file_and_reads_its_accounts()
+    public async Task The_operator_funds_a_provider_which_stakes_and_withdraws_with_its_key_file_and_reads_its_accounts()
     {
         using var node = TestNode.Create();
         (await node.Register(cluster.Http, DateTimeOffset.UtcNow)).EnsureSuccessStatusCode();
-        await _ledger.Fund(AccountId.Provider(node.Id), 5 * AccountId.PerCredit);
+        var deposit = Path.Combine(_folder, "deposit.json");
+        await File.WriteAllTextAsync(deposit, $$"""
+            {"id":"cli-deposit-{{node.Id}}","kind":"deposit","entries":[{"account":"external","debit":5000000},{"account":"{{AccountId.Provider(node.Id)}}","credit":5000000}]}
+            """);
+        var funded = await Depin(Http.OperatorKey, "post", "--posting", deposit);
+        var refused = await Depin(null, "post", "--posting", deposit);
         var key = Path.Combine(_folder, "node.key");
         await File.WriteAllBytesAsync(key, node.Signer.ExportPrivateKey());
 
@@ -28,6 +33,9 @@ public sealed class LedgerCliTests(SiloOnPostgres cluster) : IClassFixture<SiloO
         var statement = await Depin(null, "postings", AccountId.Provider(node.Id), "--after", "0", "--limit", "10");
         var badAmount = await Depin(null, "stake", "--key", key, "--amount", "0.0000001");
 
+        Assert.Equal((0, "posted"), (funded.ExitCode, Json(funded)["status"]!.GetValue<string>()));
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("401", refused.Error, StringComparison.Ordinal);
         Assert.Equal((0, "posted"), (staked.ExitCode, Json(staked)["status"]!.GetValue<string>()));
         Assert.Equal((0, "duplicate"), (again.ExitCode, Json(again)["status"]!.GetValue<string>()));
         Assert.Equal(0, withdrawn.ExitCode);
