@@ -36,9 +36,25 @@ public static class ApiJson
     {
         var options = new JsonSerializerOptions(ApiJsonContext.Default.Options);
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false));
+        options.Converters.Add(new FiniteDoubleConverter());
         options.MakeReadOnly(populateMissingResolver: false);
         return options;
     }
+}
+
+/// <summary>
+/// Numbers as JSON has them: a value too large for a double (1e999) reads as infinity in .NET, which every range
+/// check of the form "at least 0" lets through, so such a number is refused as the JSON error it is.
+/// </summary>
+public sealed class FiniteDoubleConverter : JsonConverter<double>
+{
+    public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        var value = reader.GetDouble();
+        return double.IsFinite(value) ? value : throw new JsonException("The number is too large for a double.");
+    }
+
+    public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options) => writer.WriteNumberValue(value);
 }
 
 [JsonSourceGenerationOptions(

@@ -28,7 +28,8 @@ public sealed record NodeCapabilities(
     [property: Id(7)] double Longitude,
     [property: Id(8)] string AgentVersion)
 {
-    /// <summary>Total video memory over all GPUs.</summary>
+    /// <summary>Total video memory over all GPUs; derived, so never on the wire (a sent value would be ignored).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
     public long GpuVramBytes => Gpus.Sum(g => g.VramBytes);
 
     /// <summary>Value equality, including the GPU list.</summary>

@@ -51,8 +51,8 @@ public static class JobEndpoints
 
         jobs.MapPost("/{id}/cancel", Cancel)
             .WithName("CancelJob")
-            .WithSummary("Cancels a job unless it already ended.")
-            .Accepts<CancelRequest>("application/json")
+            .WithSummary("Cancels a job unless it already ended; the body, with a reason, is optional.")
+            .Accepts<CancelRequest>(isOptional: true, "application/json")
             .Produces<JobDetails>()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound);

@@ -122,6 +122,29 @@ public static partial class Problems
         Problem(StatusCodes.Status503ServiceUnavailable, "overloaded", "The platform is overloaded.",
             "Telemetry delivery to node grains is behind; retry shortly.");
 
+    /// <summary>
+    /// Gives the problem details ASP.NET writes itself (an unmatched route, a wrong method or media type, a request
+    /// the framework refused before an endpoint ran) a stable type too, as the endpoints' own have.
+    /// </summary>
+    public static void Stabilize(ProblemDetailsContext context)
+    {
+        var problem = context.ProblemDetails;
+        if (problem.Type?.StartsWith(TypePrefix, StringComparison.Ordinal) == true)
+        {
+            return;
+        }
+
+        problem.Type = TypePrefix + (problem.Status switch
+        {
+            StatusCodes.Status404NotFound => "not-found",
+            StatusCodes.Status405MethodNotAllowed => "method-not-allowed",
+            StatusCodes.Status413PayloadTooLarge => "oversize",
+            StatusCodes.Status415UnsupportedMediaType => "unsupported-media-type",
+            >= 500 => "internal",
+            _ => "malformed",
+        });
+    }
+
     private static IResult Problem(int status, string type, string title, string detail) =>
         TypedResults.Problem(detail, statusCode: status, title: title, type: TypePrefix + type);
 

@@ -14,7 +14,7 @@ public static class ApiExtensions
         services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section));
         services.AddSingleton<NodeKeyCache>();
         services.AddSingleton<TelemetryPublisher>();
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.Stabilize);
         services.AddExceptionHandler<ClusterUnavailableHandler>();
         services.ConfigureHttpJsonOptions(o =>
         {
@@ -28,6 +28,7 @@ public static class ApiExtensions
     public static WebApplication MapDePINApi(this WebApplication app)
     {
         app.UseExceptionHandler();
+        app.UseStatusCodePages(); // an error the framework answers with no body (404 for no route, 415...) gets problem details
         app.MapOpenApi();
         app.MapNodeEndpoints();
         app.MapJobEndpoints();
