@@ -10,6 +10,7 @@ using DePIN.Bench.Maintenance;
 using DePIN.Bench.Scheduling;
 using DePIN.Bench.Training;
 using DePIN.Core.Inference;
+using DePIN.Core.Economy.Simulation;
 using DePIN.Core.Maintenance;
 using DePIN.Core.Training;
 
@@ -32,6 +33,7 @@ public static class BenchCommand
                DePIN.Bench nab --data NAB_FOLDER [--levels 7] [--scales 4]
                DePIN.Bench ledger [--seconds 20] [--concurrency 512] [--accounts 10000] [--postgres CONNECTION_STRING]
                DePIN.Bench failure-sim [--seed 1] [--nodes 500] [--days 5] [--warmup-days 2] [--mtbf-days 10] [--horizon-hours 6]
+               DePIN.Bench economy-sim [--seed 1] [--nodes 1000] [--days 7] [--load 0.7] [--provider-cost 1]
         """;
 
     public static async Task<int> Run(string[] args)
@@ -95,6 +97,12 @@ public static class BenchCommand
                     Seed: options.Int("seed", 1),
                     MeanDaysToFailure: options.Int("mtbf-days", 10),
                     Horizon: TimeSpan.FromHours(options.Int("horizon-hours", 6))), Console.Error),
+                "economy-sim" => Synchronous(EconomySimScenario.Run, new EconomySimSettings(
+                    Seed: options.Int("seed", 1),
+                    Nodes: options.Int("nodes", 1000),
+                    Days: options.Int("days", 7),
+                    Load: options.Fraction("load", new MarketModel().Load),
+                    ProviderCost: options.Double("provider-cost", new MarketModel().ProviderCostMedian)), Console.Error),
                 _ => throw new ArgumentException($"Unknown scenario '{args[0]}'."),
             };
             options.EnsureAllUsed();
@@ -147,7 +155,11 @@ public static class BenchCommand
                 : throw new ArgumentException($"--{name} must be a positive integer, not '{text}'.");
         }
 
-        public double Fraction(string name, double fallback)
+        public double Fraction(string name, double fallback) => Number(name, fallback, 1);
+
+        public double Double(string name, double fallback) => Number(name, fallback, double.MaxValue);
+
+        private double Number(string name, double fallback, double most)
         {
             _used.Add(name);
             if (!_values.TryGetValue(name, out var text))
@@ -155,9 +167,9 @@ public static class BenchCommand
                 return fallback;
             }
 
-            return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value is > 0 and <= 1
+            return double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value > 0 && value <= most
                 ? value
-                : throw new ArgumentException($"--{name} must be a number in (0, 1], not '{text}'.");
+                : throw new ArgumentException($"--{name} must be a number in (0, {(most == 1 ? "1" : "∞")}], not '{text}'.");
         }
 
         public string? String(string name)

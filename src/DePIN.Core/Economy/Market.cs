@@ -42,14 +42,16 @@ public static class Market
             }
         }
 
+        // A job that names its regions is demand there even where no supply is left (every provider priced out): the
+        // rate must be able to rise to bring them back. A job that names none spreads over the regions with supply.
         var regions = cells.Keys.Select(k => k.Region).Distinct(StringComparer.Ordinal).ToList();
         foreach (var job in queued)
         {
-            var allowed = job.Regions.Count == 0 ? regions : [.. job.Regions.Where(r => cells.ContainsKey((r, job.Class)))];
-            foreach (var region in allowed.Where(r => cells.ContainsKey((r, job.Class))))
+            var allowed = job.Regions.Count == 0 ? [.. regions.Where(r => cells.ContainsKey((r, job.Class)))] : job.Regions;
+            foreach (var region in allowed)
             {
                 var units = (double)job.UnitsPerReplica * job.Replicas / allowed.Count;
-                var cell = cells[(region, job.Class)];
+                var cell = Cell(region, job.Class);
                 var pays = rate(region, job.Class) * job.UnitsPerReplica <= job.MaxPricePerReplicaHour;
                 cell[pays ? 2 : 3] += units;
             }

@@ -55,7 +55,8 @@ public sealed class PriceController(PriceControllerOptions? options = null)
         var baseRate = ResourceClass.BaseRate(observed.Class);
         if (observed.Capacity <= 0)
         {
-            return Bound(rate, baseRate); // no supply to judge by: hold
+            // No supply: demand that could pay raises the rate as fast as it may (to bring providers back); none, hold.
+            return Bound(observed.Waiting > 0 ? (long)Math.Round(rate * (1 + _options.MaxStep)) : rate, baseRate);
         }
 
         var pressure = (observed.Used + observed.Waiting) / observed.Capacity;

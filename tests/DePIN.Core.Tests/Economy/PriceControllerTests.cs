@@ -18,7 +18,20 @@ public sealed class PriceControllerTests
         Assert.True(prices.Next(Base, Seen(used: 90)) is var up && up > Base && up < Base * 1.125);
         Assert.Equal(Base, prices.Next(Base, Seen(used: 70)));
         Assert.Equal((long)(Base * 0.875), prices.Next(Base, Seen(used: 0, pricedOut: 500)));
-        Assert.Equal(Base, prices.Next(Base, new MarketObservation("eu-west", ResourceClass.Gpu, 0, 0, 10, 0))); // no supply: hold
+        Assert.Equal(Base, prices.Next(Base, new MarketObservation("eu-west", ResourceClass.Gpu, 0, 0, 0, 10))); // no supply, none can pay: hold
+    }
+
+    [Fact]
+    public void A_region_whose_providers_all_left_raises_its_rate_while_demand_that_could_pay_waits_there()
+    {
+        var prices = new PriceController();
+        MarketSupply[] fleet = [new("a", 8, 1, 0, 0)];
+
+        // A job that names region b is demand there though b supplies nothing: b gets an observation, and its rate rises.
+        var observed = Market.Observe(fleet, [new MarketDemand(["b"], ResourceClass.Gpu, 1, 2, 2 * Base)], (_, c) => ResourceClass.BaseRate(c));
+
+        Assert.Contains(new MarketObservation("b", "gpu", 0, 0, 2, 0), observed);
+        Assert.Equal((long)(Base * 1.125), prices.Next(Base, observed.Single(o => o.Region == "b")));
     }
 
     [Fact]
