@@ -60,13 +60,13 @@ public sealed class LedgerStoreTests(SiloOnPostgres cluster) : IClassFixture<Sil
         await foreach (var posting in writers[1].History())
         {
             verifier.Add(posting);
-            chained++;
+            chained += posting.Posting.Id.StartsWith(prefix, StringComparison.Ordinal) ? 1 : 0;
         }
 
         var balances = await writers[1].Balances();
         var report = verifier.Finish(balances);
         Assert.True(report.Valid, string.Join("\n", report.Problems));
-        Assert.Equal(accepted.Count, chained); // this class's database holds only this test's postings
+        Assert.Equal(accepted.Count, chained); // the other test of the class may have posted before this one: count ours
         Assert.Equal(Convert.ToHexStringLower((await writers[0].Head()).Hash), Convert.ToHexStringLower(report.HeadHash));
         foreach (var (account, balance) in model)
         {
