@@ -1,7 +1,11 @@
 using System.Net;
 using System.Net.Http.Json;
+using DePIN.Abstractions.Datasets;
+using DePIN.Abstractions.Economy;
 using DePIN.Abstractions.Http;
+using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
+using DePIN.Core.Economy;
 using DePIN.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -16,16 +20,23 @@ public sealed class ClusterTests(PostgresServer postgres)
     private static readonly Dictionary<string, string> SlowLiveness = new() { ["Nodes:TelemetryInterval"] = "00:01:00" };
 
     [Fact]
-    public async Task A_nodes_state_survives_stopping_every_silo_and_starting_new_ones()
+    public async Task Nodes_jobs_datasets_and_accounts_survive_stopping_every_silo_and_starting_new_ones()
     {
         var database = await postgres.CreateDatabase();
         var clusterId = $"restart-{Guid.NewGuid():N}";
+        var settings = new Dictionary<string, string>(SiloOnPostgres.Settings) { ["Nodes:TelemetryInterval"] = "00:01:00" };
         using var node = TestNode.Create(region: "eu-west");
         var sent = DateTimeOffset.UtcNow;
         NodeDetails before;
+        string key;
+        JobDetails job;
+        DatasetInfo dataset;
+        ContributionReceipt receipt;
+        LedgerHeadView head;
+        long balance;
 
-        await using (var first = await ServiceProcess.StartSilo(database, clusterId, SlowLiveness))
-        await using (var second = await ServiceProcess.StartSilo(database, clusterId, SlowLiveness))
+        await using (var first = await ServiceProcess.StartSilo(database, clusterId, settings))
+        await using (var second = await ServiceProcess.StartSilo(database, clusterId, settings))
         {
             (await node.Register(first.Http, sent)).EnsureSuccessStatusCode();
             for (var sequence = 1; sequence <= 3; sequence++)
@@ -36,11 +47,37 @@ public sealed class ClusterTests(PostgresServer postgres)
 
             before = await Wait.Until(() => Details(first, node.Id), n => n!.LastSequence == 3, "three batches to be applied")
                 ?? throw new InvalidOperationException();
+
+            // A tenant's cancelled job (escrowed and refunded), a dataset with the node's record, and their postings.
+            var jobs = new JobApi(first.Http);
+            key = await jobs.NewTenant();
+            (await jobs.Send(HttpMethod.Put, "/v1/jobs/kept", key, TestJob.Spec(replicas: 1, cpuCores: 1))).EnsureSuccessStatusCode();
+            (await jobs.Send(HttpMethod.Post, "/v1/jobs/kept/cancel", key, new CancelRequest("kept for the restart"))).EnsureSuccessStatusCode();
+            var ledger = new LedgerApi(second.Http);
+            await Wait.Until(() => ledger.Balance(AccountId.Escrow(key.Split('.')[0], "kept")), b => b == 0, "the escrow refunded");
+            job = (await first.Http.Find<JobDetails>("/v1/jobs/kept", key))!;
+            (await jobs.SendRaw(HttpMethod.Put, "/v1/datasets/kept", Http.OperatorKey,
+                await File.ReadAllBytesAsync(Path.Combine(Repository.Root, "data", "weather", "dataset.json")))).EnsureSuccessStatusCode();
+            var reading = new DePIN.Core.Datasets.Contribution("kept", node.Id, "weather-station", new DateTimeOffset(2012, 1, 1, 0, 0, 0, TimeSpan.Zero),
+                47.61, -122.33, "test", new Dictionary<string, DePIN.Core.Datasets.FieldValue>
+                {
+                    ["precipitation"] = DePIN.Core.Datasets.FieldValue.Of(0.5), ["temp_max"] = DePIN.Core.Datasets.FieldValue.Of(9),
+                    ["temp_min"] = DePIN.Core.Datasets.FieldValue.Of(2), ["wind"] = DePIN.Core.Datasets.FieldValue.Of(3), ["weather"] = DePIN.Core.Datasets.FieldValue.Of("rain"),
+                });
+            using (var contributed = await second.Http.PostAsJsonAsync("/v1/datasets/kept/contributions", ContributionRequest.Sign(reading, node.Signer), ApiJson.Options))
+            {
+                Assert.Equal(HttpStatusCode.Created, contributed.StatusCode);
+                receipt = (await contributed.Content.ReadFromJsonAsync<ContributionReceipt>(ApiJson.Options))!;
+            }
+
+            dataset = (await first.Http.Find<DatasetInfo>("/v1/datasets/kept"))!;
+            head = await ledger.Head();
+            balance = await ledger.Balance(AccountId.Tenant(key.Split('.')[0]));
             await first.Stop();
             await second.Stop();
         }
 
-        await using var fresh = await ServiceProcess.StartSilo(database, clusterId, SlowLiveness);
+        await using var fresh = await ServiceProcess.StartSilo(database, clusterId, settings);
         var after = await Details(fresh, node.Id) ?? throw new InvalidOperationException("The node is gone after the restart.");
 
         Assert.Equal(before.PublicKey, after.PublicKey);
@@ -57,6 +94,17 @@ public sealed class ClusterTests(PostgresServer postgres)
         Assert.Equal(HttpStatusCode.Accepted, (await node.Send(fresh.Http, node.Batch(3, sent.AddSeconds(3)))).StatusCode);
         var replayed = await Wait.Until(() => Details(fresh, node.Id), n => n!.Counters.Replayed == 1, "the replay to be counted");
         Assert.Equal(3, replayed!.LastSequence);
+
+        // The job, the dataset's log and the money are back as they were, and the chain still verifies.
+        var freshLedger = new LedgerApi(fresh.Http);
+        var jobAfter = (await fresh.Http.Find<JobDetails>("/v1/jobs/kept", key))!;
+        Assert.Equal((job.Status, job.Reason, job.Attempts, job.SubmittedAt), (jobAfter.Status, jobAfter.Reason, jobAfter.Attempts, jobAfter.SubmittedAt));
+        Assert.Equal(dataset.TreeHead, (await fresh.Http.Find<DatasetInfo>("/v1/datasets/kept"))!.TreeHead);
+        Assert.Equal(receipt.LeafIndex, (await fresh.Http.Find<RecordLocation>($"/v1/datasets/kept/records/{receipt.ContentHash}"))!.LeafIndex);
+        Assert.Equal(head, await freshLedger.Head());
+        Assert.Equal(balance, await freshLedger.Balance(AccountId.Tenant(key.Split('.')[0])));
+        var report = LedgerApi.Verify(await freshLedger.Chain());
+        Assert.True(report.Valid, string.Join("\n", report.Problems));
     }
 
     [Fact]
