@@ -15,6 +15,7 @@ public static class RejectReasons
     public const string Replayed = "replayed";
     public const string Stale = "stale";
     public const string Overloaded = "overloaded";
+    public const string RateLimited = "rate_limited";
 }
 
 /// <summary>
@@ -23,7 +24,8 @@ public static class RejectReasons
 /// <c>depin_telemetry_lag_seconds</c>, <c>depin_jobs{state}</c>, <c>depin_placements_total{policy,outcome}</c>,
 /// <c>depin_placement_latency_seconds</c>, <c>depin_job_interruptions_total{reason}</c>, <c>depin_node_risk{node}</c>
 /// (for the nodes whose grains this silo hosts), <c>depin_anomalies_total{metric}</c>, <c>depin_drains_total{reason}</c>,
-/// <c>depin_ledger_postings_total{kind}</c>, <c>depin_slashes_total{reason}</c>, <c>depin_rate{region,class}</c>.
+/// <c>depin_ledger_postings_total{kind}</c>, <c>depin_slashes_total{reason}</c>, <c>depin_rate{region,class}</c>,
+/// <c>depin_rate_limited_total{scope}</c>.
 /// </summary>
 public sealed class DePINMetrics
 {
@@ -45,6 +47,7 @@ public sealed class DePINMetrics
     private readonly Counter<long> _drains;
     private readonly Counter<long> _postings;
     private readonly Counter<long> _slashes;
+    private readonly Counter<long> _rateLimited;
     private readonly ConcurrentDictionary<(string Region, string Class), double> _rates = new();
 
     public DePINMetrics(IMeterFactory meterFactory)
@@ -80,6 +83,7 @@ public sealed class DePINMetrics
             description: "Contributors quarantined from the datasets hosted on this silo (a node counts once per dataset).");
         _postings = meter.CreateCounter<long>("depin.ledger.postings", description: "Ledger postings appended by this silo's writer, by kind.");
         _slashes = meter.CreateCounter<long>("depin.slashes", description: "Stakes slashed, by reason (disagreed, abandoned).");
+        _rateLimited = meter.CreateCounter<long>("depin.rate_limited", description: "Requests refused with 429, by the caller's scope (node, tenant).");
         meter.CreateObservableGauge("depin.rate", () => _rates.Select(r => new Measurement<double>(r.Value,
                 new KeyValuePair<string, object?>("region", r.Key.Region), new KeyValuePair<string, object?>("class", r.Key.Class))),
             description: "The lease rate per unit-hour (a GPU for class gpu, a core for class cpu) in each region, as the market grain on this silo set it.");
@@ -121,6 +125,8 @@ public sealed class DePINMetrics
 
     public void ContributionAccepted(bool duplicate) =>
         _contributions.Add(1, new KeyValuePair<string, object?>("outcome", duplicate ? "duplicate" : "accepted"));
+
+    public void RateLimited(string scope) => _rateLimited.Add(1, new KeyValuePair<string, object?>("scope", scope));
 
     public void ContributionRejected(string reason) => _contributions.Add(1, new KeyValuePair<string, object?>("outcome", reason));
 

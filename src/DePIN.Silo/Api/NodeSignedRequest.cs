@@ -10,7 +10,8 @@ public static class NodeSignedRequest
 {
     /// <summary>
     /// The verified body, or the problem to answer with and the reject reason to count: 404 for an unknown node,
-    /// 413 past the limit, 401 for a bad signature.
+    /// 413 past the limit, 401 for a bad signature, 429 when the node is over its rate (charged only once the
+    /// signature verified, so nobody spends a node's allowance in its name).
     /// </summary>
     public static async Task<(SignedBody? Body, IResult? Problem, string? Reason)> Read(
         string nodeId, HttpRequest request, int limit, NodeKeyCache keys, CancellationToken cancellationToken)
@@ -31,6 +32,11 @@ public static class NodeSignedRequest
             : body.Signature is not { } signature || !NodeIdentity.Verify(key, body.Bytes, signature)
                 ? (Problems.BadSignature($"The {ApiJson.SignatureHeader} header must hold the base64 Ed25519 signature of the exact body, made with node {nodeId}'s key."), RejectReasons.BadSignature)
                 : ((IResult, string)?)null;
+        if (problem is null && request.HttpContext.RequestServices.GetRequiredService<RateLimits>().Node(nodeId, request.HttpContext.Response) is { } limited)
+        {
+            problem = (limited, RejectReasons.RateLimited);
+        }
+
         if (problem is { } refused)
         {
             body.Dispose();

@@ -118,6 +118,10 @@ public static partial class Problems
         Problem(StatusCodes.Status409Conflict, "stake-locked", "The stake is locked.",
             $"Node {nodeId} holds work; its stake stays posted until the work ends.");
 
+    public static IResult TooManyRequests(string scope, string caller, long retryAfterSeconds) =>
+        Problem(StatusCodes.Status429TooManyRequests, "rate-limited", "Too many requests.",
+            $"{char.ToUpperInvariant(scope[0])}{scope[1..]} '{caller}' is over its request rate; retry after {retryAfterSeconds} s.");
+
     public static IResult Overloaded() =>
         Problem(StatusCodes.Status503ServiceUnavailable, "overloaded", "The platform is overloaded.",
             "Telemetry delivery to node grains is behind; retry shortly.");

@@ -12,6 +12,9 @@ public static class ApiExtensions
     {
         var services = builder.Services;
         services.AddOptions<ApiOptions>().Bind(builder.Configuration.GetSection(ApiOptions.Section));
+        services.AddOptions<RateLimitOptions>().Bind(builder.Configuration.GetSection(RateLimitOptions.Section))
+            .Validate(o => o.IsValid, "RateLimits: Tokens not negative, Burst at least Tokens, Period positive.").ValidateOnStart();
+        services.AddSingleton<RateLimits>();
         services.AddSingleton<NodeKeyCache>();
         services.AddSingleton<TelemetryPublisher>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.Stabilize);

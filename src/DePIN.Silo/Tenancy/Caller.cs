@@ -11,7 +11,8 @@ public sealed record Caller(string? Tenant)
 
     /// <summary>
     /// Authenticates <c>Authorization: Bearer KEY</c> against the tenant's key hashes, or the operator key's hash
-    /// (<c>Api:OperatorKeySha256</c>). The result is the caller or the 401 problem to return.
+    /// (<c>Api:OperatorKeySha256</c>). The result is the caller or the problem to return: 401, or 429 when the tenant
+    /// is over its request rate (operators are not limited).
     /// </summary>
     public static async Task<(Caller? Caller, IResult? Problem)> Authenticate(HttpRequest request, IGrainFactory grains, ApiOptions options)
     {
@@ -30,7 +31,8 @@ public sealed record Caller(string? Tenant)
 
         if (ApiKeys.Parse(key) is { } parsed && await grains.GetGrain<ITenantGrain>(parsed.Tenant).Accepts(parsed.Hash))
         {
-            return (new Caller(parsed.Tenant), null);
+            var limited = request.HttpContext.RequestServices.GetRequiredService<RateLimits>().Tenant(parsed.Tenant, request.HttpContext.Response);
+            return limited is null ? (new Caller(parsed.Tenant), null) : (null, limited);
         }
 
         return (null, Problems.Unauthenticated("The API key is not valid."));
