@@ -1,9 +1,11 @@
 using System.Net;
 using DePIN.Abstractions;
+using DePIN.Abstractions.Security;
 using DePIN.Client;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Hosting;
 using Orleans.Configuration;
+using Orleans.Connections.Security;
 
 namespace Microsoft.Extensions.DependencyInjection;
 
@@ -46,6 +48,15 @@ public static class DePINClientExtensions
                 client.UseStaticClustering([.. gateways]);
             }
 
+            if (ClusterTls.Load(options.Tls) is { } tls)
+            {
+                client.UseTls(tls.Certificate, o =>
+                {
+                    o.RemoteCertificateMode = RemoteCertificateMode.RequireCertificate;
+                    o.RemoteCertificateValidation = (gateway, _, _) => tls.Accepts(gateway);
+                });
+            }
+
             client.AddMemoryStreams(StreamNames.Provider, streams => streams.ConfigurePartitioning(StreamNames.MemoryStreamQueues));
         });
 
@@ -55,7 +66,8 @@ public static class DePINClientExtensions
 
     /// <summary>
     /// Adds the SDK configured from <paramref name="configuration"/>: <c>ConnectionStrings:depin</c>,
-    /// <c>Orleans:ClusterId</c> and <c>Orleans:ServiceId</c> (what an Aspire AppHost passes to its projects).
+    /// <c>Orleans:ClusterId</c>, <c>Orleans:ServiceId</c> (what an Aspire AppHost passes to its projects) and
+    /// <c>Orleans:Tls</c>.
     /// </summary>
     public static IServiceCollection AddDePINClient(this IServiceCollection services, IConfiguration configuration) =>
         services.AddDePINClient(o =>
@@ -63,5 +75,6 @@ public static class DePINClientExtensions
             o.ConnectionString = configuration.GetConnectionString("depin");
             o.ClusterId = configuration["Orleans:ClusterId"] ?? o.ClusterId;
             o.ServiceId = configuration["Orleans:ServiceId"] ?? o.ServiceId;
+            configuration.GetSection(ClusterTlsOptions.Section).Bind(o.Tls);
         });
 }

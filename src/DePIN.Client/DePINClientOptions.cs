@@ -1,4 +1,5 @@
 using System.Net;
+using DePIN.Abstractions.Security;
 
 namespace DePIN.Client;
 
@@ -19,4 +20,7 @@ public sealed class DePINClientOptions
 
     /// <summary>The service id the silos run with (their <c>Orleans:ServiceId</c>).</summary>
     public string ServiceId { get; set; } = "depin";
+
+    /// <summary>The cluster's certificate, when its silos run with <c>Orleans:Tls</c>: gateways then take mutual TLS only.</summary>
+    public ClusterTlsOptions Tls { get; set; } = new();
 }

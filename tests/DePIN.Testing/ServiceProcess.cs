@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
+using System.Security.Cryptography.X509Certificates;
 
 namespace DePIN.Testing;
 
@@ -13,13 +14,16 @@ public sealed partial class ServiceProcess : IAsyncDisposable
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
 
-    private ServiceProcess(Process process, int httpPort, int siloPort = 0, int gatewayPort = 0)
+    private readonly X509Certificate2? _https;
+
+    private ServiceProcess(Process process, int httpPort, int siloPort = 0, int gatewayPort = 0, X509Certificate2? https = null)
     {
         _process = process;
+        _https = https;
         HttpPort = httpPort;
         SiloPort = siloPort;
         GatewayPort = gatewayPort;
-        Http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}"), Timeout = TimeSpan.FromSeconds(60) };
+        Http = Client(TimeSpan.FromSeconds(60));
         process.OutputDataReceived += (_, e) => Keep(e.Data);
         process.ErrorDataReceived += (_, e) => Keep(e.Data);
     }
@@ -36,13 +40,18 @@ public sealed partial class ServiceProcess : IAsyncDisposable
 
     /// <summary>Starts a silo and waits until its /health answers 200.</summary>
     /// <param name="httpPort">The HTTP port, to start a silo again where its clients expect it; a free one when null.</param>
+    /// <param name="https">
+    /// The certificate the silo serves HTTPS with (its settings must name its files): the URL is https and
+    /// <see cref="Http"/> trusts exactly this certificate.
+    /// </param>
     public static Task<ServiceProcess> StartSilo(
-        string? connectionString, string clusterId, IReadOnlyDictionary<string, string>? settings = null, int? httpPort = null)
+        string? connectionString, string clusterId, IReadOnlyDictionary<string, string>? settings = null, int? httpPort = null,
+        X509Certificate2? https = null)
     {
         int http = httpPort ?? Ports.Free(), silo = Ports.Free(), gateway = Ports.Free();
         var arguments = new Dictionary<string, string>
         {
-            ["urls"] = $"http://127.0.0.1:{http}",
+            ["urls"] = $"{(https is null ? "http" : "https")}://127.0.0.1:{http}",
             ["Orleans:ClusterId"] = clusterId,
             ["Orleans:ServiceId"] = clusterId,
             ["Orleans:Endpoints:SiloPort"] = silo.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -63,7 +72,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
             arguments[key] = value;
         }
 
-        return Start(Repository.Built("DePIN.Silo"), arguments, http, silo, gateway);
+        return Start(Repository.Built("DePIN.Silo"), arguments, http, silo, gateway, https: https);
     }
 
     /// <summary>Starts the node agent with its command-line switches and waits until its /health answers 200.</summary>
@@ -79,7 +88,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
 
     private static async Task<ServiceProcess> Start(
         string assembly, Dictionary<string, string> settings, int httpPort, int siloPort = 0, int gatewayPort = 0,
-        string[]? extraArguments = null)
+        string[]? extraArguments = null, X509Certificate2? https = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -101,7 +110,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
 
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {assembly}.");
-        var service = new ServiceProcess(process, httpPort, siloPort, gatewayPort);
+        var service = new ServiceProcess(process, httpPort, siloPort, gatewayPort, https);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try
@@ -152,7 +161,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
     private async Task WaitHealthy(TimeSpan timeout)
     {
         var clock = Stopwatch.StartNew();
-        using var probe = new HttpClient { BaseAddress = Http.BaseAddress, Timeout = TimeSpan.FromSeconds(2) };
+        using var probe = Client(TimeSpan.FromSeconds(2));
         while (true)
         {
             if (_process.HasExited)
@@ -184,6 +193,19 @@ public sealed partial class ServiceProcess : IAsyncDisposable
 
             await Task.Delay(TimeSpan.FromMilliseconds(100));
         }
+    }
+
+    /// <summary>A client of the service's HTTP port; over HTTPS it accepts the service's own certificate and no other.</summary>
+    public HttpClient Client(TimeSpan timeout)
+    {
+        var handler = new SocketsHttpHandler();
+        if (_https is { } trusted)
+        {
+            handler.SslOptions.RemoteCertificateValidationCallback = (_, presented, _, _) =>
+                presented is not null && presented.GetRawCertData().AsSpan().SequenceEqual(trusted.RawData);
+        }
+
+        return new HttpClient(handler) { BaseAddress = new Uri($"{(_https is null ? "http" : "https")}://127.0.0.1:{HttpPort}"), Timeout = timeout };
     }
 
     private void Keep(string? line)

@@ -1,10 +1,12 @@
 using System.Net;
 using DePIN.Abstractions;
+using DePIN.Abstractions.Security;
 using DePIN.Grains;
 using DePIN.Grains.Datasets;
 using DePIN.Silo.Persistence;
 using Npgsql;
 using Orleans.Configuration;
+using Orleans.Connections.Security;
 using Orleans.Runtime.Hosting;
 
 namespace DePIN.Silo.Extensions;
@@ -97,6 +99,17 @@ public static partial class SiloExtensions
                 o.ServiceId = builder.Configuration["Orleans:ServiceId"] ?? DefaultClusterId;
             });
             silo.Configure<ClusterMembershipOptions>(builder.Configuration.GetSection("Orleans:Membership"));
+            if (ClusterTls.Load(builder.Configuration.GetSection(ClusterTlsOptions.Section).Get<ClusterTlsOptions>() ?? new()) is { } tls)
+            {
+                // Mutual TLS between silos and from clients: each side presents the cluster's certificate and checks the other's.
+                silo.UseTls(tls.Certificate, o =>
+                {
+                    o.RemoteCertificateMode = RemoteCertificateMode.RequireCertificate;
+                    o.ClientCertificateMode = RemoteCertificateMode.RequireCertificate;
+                    o.RemoteCertificateValidation = (peer, _, _) => tls.Accepts(peer);
+                });
+            }
+
             silo.AddDePINGrains(builder.Configuration);
         });
 
