@@ -23,7 +23,7 @@ namespace DePIN.Bench;
 public static class BenchCommand
 {
     private const string Usage = """
-        usage: DePIN.Bench ingest [--nodes 1000] [--seconds 30] [--connections 64] [--postgres CONNECTION_STRING]
+        usage: DePIN.Bench ingest [--nodes 1000] [--seconds 30] [--connections 64] [--postgres CONNECTION_STRING] [--rate BATCHES_PER_S] [--window 300]
                DePIN.Bench crypto [--iterations 20000]
                DePIN.Bench dataset [--contributors 1000] [--seconds 30] [--concurrency 256] [--postgres CONNECTION_STRING]
                DePIN.Bench placement [--nodes 10000] [--seconds 20] [--concurrency 32]
@@ -53,7 +53,9 @@ public static class BenchCommand
                     Nodes: options.Int("nodes", 1000),
                     Seconds: options.Int("seconds", 30),
                     Connections: options.Int("connections", 64),
-                    Postgres: options.String("postgres")), Console.Error),
+                    Postgres: options.String("postgres"),
+                    Rate: options.Double("rate", 0),
+                    Window: options.Int("window", 300)), Console.Error),
                 "crypto" => CryptoScenario.Prepare(options.Int("iterations", 20_000)),
                 "dataset" => DatasetScenario.Prepare(new DatasetSettings(
                     Contributors: options.Int("contributors", 1000),

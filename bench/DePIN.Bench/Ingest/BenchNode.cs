@@ -33,6 +33,14 @@ public sealed class BenchNode(NodeSigner signer, NodeCapabilities capabilities)
     /// <summary>Samples, signs and posts the next batch; true when the API accepted it.</summary>
     public async Task<bool> SendNext(RawHttpConnection connection)
     {
+        var body = NextBody();
+        var signature = Encoding.ASCII.GetBytes(Convert.ToBase64String(signer.Sign(body)));
+        return await connection.Post(_telemetryPath, body, signature) == 202;
+    }
+
+    /// <summary>The next batch's body, as <see cref="SendNext"/> would post it.</summary>
+    public byte[] NextBody()
+    {
         var now = DateTimeOffset.UtcNow;
         var load = 0.3 + 0.4 * ((_sequence % 10) / 10.0);
         var batch = new TelemetryBatch(Id, ++_sequence, now,
@@ -40,9 +48,7 @@ public sealed class BenchNode(NodeSigner signer, NodeCapabilities capabilities)
             new TelemetrySample(now, load, 20L << 30, 64L << 30, 1.2e6, 4.0e5, 3.0e6, 1.5e6, 600L << 30, 2L << 40,
                 [new GpuSample(0, load, 8L << 30, 45 + 30 * load, 120 + 250 * load)]),
         ]);
-        var body = JsonSerializer.SerializeToUtf8Bytes(batch, ApiJson.Options);
-        var signature = Encoding.ASCII.GetBytes(Convert.ToBase64String(signer.Sign(body)));
-        return await connection.Post(_telemetryPath, body, signature) == 202;
+        return JsonSerializer.SerializeToUtf8Bytes(batch, ApiJson.Options);
     }
 
 }

@@ -2,10 +2,13 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using DePIN.Abstractions.Nodes;
+using DePIN.Core.Identity;
 
 namespace DePIN.Bench.Ingest;
 
-public sealed record IngestSettings(int Nodes, int Seconds, int Connections, string? Postgres);
+/// <param name="Rate">Batches a second to offer (0: as many as the silo takes).</param>
+/// <param name="Window">Seconds per reported window of a long run (a soak): p99 lag, rate and RSS for each.</param>
+public sealed record IngestSettings(int Nodes, int Seconds, int Connections, string? Postgres, double Rate = 0, int Window = 300);
 
 /// <summary>
 /// Telemetry ingestion end to end: signed batches over real HTTP into a local silo (signature check, stream, node
@@ -37,42 +40,120 @@ public static class IngestScenario
             async (node, cancellationToken) => await node.Register(http, cancellationToken));
         progress.WriteLine($"registered {nodes.Length} nodes in {clock.Elapsed.TotalSeconds:0.0} s");
 
-        var load = new LoadGenerator(new IPEndPoint(IPAddress.Loopback, port), nodes, settings.Connections);
+        var load = new LoadGenerator(new IPEndPoint(IPAddress.Loopback, port), nodes, settings.Connections, settings.Rate);
         await load.Run(WarmUp);
         progress.WriteLine($"warmed up for {WarmUp.TotalSeconds:0} s");
 
         var process = Process.GetCurrentProcess();
         var cpuBefore = process.TotalProcessorTime;
-        meter.Start();
-        var window = await load.Run(TimeSpan.FromSeconds(settings.Seconds));
-        var ingest = meter.Stop();
+        var rssStart = Rss(process);
+        var windows = new JsonArray();
+        long accepted = 0, refused = 0;
+        var elapsed = TimeSpan.Zero;
+        GrainMeter.Result? ingest = null;
+        for (var left = settings.Seconds; left > 0; left -= settings.Window)
+        {
+            meter.Start();
+            var window = await load.Run(TimeSpan.FromSeconds(Math.Min(left, settings.Window)));
+            var part = meter.Stop();
+            accepted += window.Accepted;
+            refused += window.Refused;
+            elapsed += window.Elapsed;
+            if (ingest is null)
+            {
+                ingest = part;
+            }
+            else
+            {
+                ingest.Seconds.Add(part.Seconds);
+                ingest = ingest with { Count = ingest.Count + part.Count };
+            }
+
+            if (settings.Seconds > settings.Window)
+            {
+                windows.Add(new JsonObject
+                {
+                    ["end_s"] = Math.Round(elapsed.TotalSeconds),
+                    ["batches_per_s"] = Math.Round(part.Count / window.Elapsed.TotalSeconds, 1),
+                    ["p99_lag_ms"] = Math.Round(part.Milliseconds(99), 2),
+                    ["rss_mb"] = Rss(process),
+                });
+                progress.WriteLine(windows[^1]!.ToJsonString());
+            }
+        }
+
+        var all = ingest ?? throw new ArgumentException("--seconds must be positive.");
         process.Refresh();
-        var cpuPerBatch = (process.TotalProcessorTime - cpuBefore).TotalMicroseconds / Math.Max(1, ingest.Count);
-        var seconds = window.Elapsed.TotalSeconds;
-        var batchesPerSecond = ingest.Count / seconds;
-        progress.WriteLine($"ingest: {window.Accepted} accepted over HTTP, {window.Refused} refused, {ingest.Count} applied by grains in {seconds:0.0} s");
+        var rssEnd = Rss(process);
+        var cpuPerBatch = (process.TotalProcessorTime - cpuBefore).TotalMicroseconds / Math.Max(1, all.Count);
+        var seconds = elapsed.TotalSeconds;
+        var batchesPerSecond = all.Count / seconds;
+        progress.WriteLine($"ingest: {accepted} accepted over HTTP, {refused} refused, {all.Count} applied by grains in {seconds:0.0} s");
 
         var grains = silo.Services.GetRequiredService<IGrainFactory>();
         var baseline = await GrainCalls(grains, nodes, settings.Connections, TimeSpan.FromSeconds(Math.Min(10, settings.Seconds)));
         progress.WriteLine($"baseline: {baseline:0} grain calls/s");
 
         await silo.StopAsync();
-        return new JsonObject
+        var crypto = CryptoMicroseconds(nodes[0], TimeSpan.FromSeconds(3));
+        progress.WriteLine($"crypto: {crypto:0.0} µs to sign and verify a batch on one core");
+        var result = new JsonObject
         {
             ["scenario"] = "ingest",
             ["nodes"] = settings.Nodes,
             ["telemetry_batches_per_s"] = Math.Round(batchesPerSecond, 1),
-            ["p50_lag_ms"] = Math.Round(ingest.Milliseconds(50), 2),
-            ["p99_lag_ms"] = Math.Round(ingest.Milliseconds(99), 2),
+            ["p50_lag_ms"] = Math.Round(all.Milliseconds(50), 2),
+            ["p99_lag_ms"] = Math.Round(all.Milliseconds(99), 2),
             ["grain_calls_per_s"] = Math.Round(baseline, 1),
             ["ratio"] = Math.Round(batchesPerSecond / baseline, 4),
-            ["http_accepted_per_s"] = Math.Round(window.Accepted / seconds, 1),
-            ["http_refused"] = window.Refused,
+            ["http_accepted_per_s"] = Math.Round(accepted / seconds, 1),
+            ["http_refused"] = refused,
             ["cpu_us_per_batch"] = Math.Round(cpuPerBatch, 1),
+            ["crypto_us_per_batch"] = Math.Round(crypto, 1),
+            ["overhead_ratio"] = Math.Round(cpuPerBatch / crypto, 2),
+            ["rss_start_mb"] = rssStart,
+            ["rss_end_mb"] = rssEnd,
+            ["offered_per_s"] = settings.Rate > 0 ? settings.Rate : null,
             ["seconds"] = settings.Seconds,
             ["connections"] = settings.Connections,
             ["storage"] = settings.Postgres is null ? "memory" : "postgresql",
         };
+        if (windows.Count > 0)
+        {
+            result["windows"] = windows;
+        }
+
+        return result;
+    }
+
+    private static double Rss(Process process)
+    {
+        process.Refresh();
+        return Math.Round(process.WorkingSet64 / 1048576.0, 1);
+    }
+
+    /// <summary>
+    /// What a batch cannot cost less than: the agent's Ed25519 signature and the silo's verification of the same
+    /// bytes, on one core of this machine in this run (the silo stopped), in CPU microseconds per batch as
+    /// <c>cpu_us_per_batch</c> is.
+    /// </summary>
+    private static double CryptoMicroseconds(BenchNode node, TimeSpan duration)
+    {
+        var body = node.NextBody();
+        var key = NodeIdentity.TryImportPublicKey(node.Signer.PublicKey)!;
+        var rounds = 0;
+        var clock = Stopwatch.StartNew();
+        while (clock.Elapsed < duration)
+        {
+            if (!NodeIdentity.Verify(key, body, node.Signer.Sign(body)))
+            {
+                throw new InvalidOperationException("A batch's own signature did not verify.");
+            }
+
+            rounds++;
+        }
+
+        return clock.Elapsed.TotalMicroseconds / rounds; // one busy thread: its wall time is its CPU time
     }
 
     // The same silo, the same grains, the same concurrency: a read-only call per request instead of a batch.
