@@ -109,8 +109,7 @@ public sealed class TlsTests(PostgresServer postgres) : IDisposable
     /// <summary>The silo's HTTPS certificate and its cluster certificate are the same issued pair; logs at Information.</summary>
     private Dictionary<string, string> Settings(X509Certificate2 certificate, string name, string caPath)
     {
-        var certificatePath = Write($"{name}.crt", certificate.ExportCertificatePem());
-        var keyPath = Write($"{name}.key", certificate.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+        var (certificatePath, keyPath) = WritePair(name, certificate);
         return new(SiloOnPostgres.Settings)
         {
             ["Kestrel:Certificates:Default:Path"] = certificatePath,
@@ -126,9 +125,7 @@ public sealed class TlsTests(PostgresServer postgres) : IDisposable
     private async Task<IHost> Sdk(
         string database, string clusterId, X509Certificate2 certificate, string caPath, CancellationToken cancellationToken = default)
     {
-        var name = $"client-{Guid.NewGuid():N}";
-        var certificatePath = Write($"{name}.crt", certificate.ExportCertificatePem());
-        var keyPath = Write($"{name}.key", certificate.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
+        var (certificatePath, keyPath) = WritePair($"client-{Guid.NewGuid():N}", certificate);
         var builder = Host.CreateApplicationBuilder();
         builder.Services.AddDePINClient(o =>
         {
@@ -178,6 +175,10 @@ public sealed class TlsTests(PostgresServer postgres) : IDisposable
         command.Parameters.AddWithValue("c", clusterId);
         return (long)(await command.ExecuteScalarAsync())!;
     }
+
+    /// <summary>Writes the certificate and its private key as PEM files <c>NAME.crt</c> and <c>NAME.key</c>.</summary>
+    private (string Certificate, string Key) WritePair(string name, X509Certificate2 certificate) =>
+        (Write($"{name}.crt", certificate.ExportCertificatePem()), Write($"{name}.key", certificate.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem()));
 
     private string Write(string name, string pem)
     {

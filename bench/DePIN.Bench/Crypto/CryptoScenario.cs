@@ -51,7 +51,8 @@ public static class CryptoScenario
         };
     }
 
-    private static double Microseconds(int iterations, Action action)
+    /// <summary>Microseconds per call of <paramref name="action"/> on this thread, after a tenth as many calls to warm up.</summary>
+    public static double Microseconds(int iterations, Action action)
     {
         for (var i = 0; i < iterations / 10; i++)
         {

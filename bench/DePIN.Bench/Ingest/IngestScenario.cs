@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Text.Json.Nodes;
 using DePIN.Abstractions.Nodes;
+using DePIN.Bench.Crypto;
 using DePIN.Core.Identity;
 
 namespace DePIN.Bench.Ingest;
@@ -95,7 +96,7 @@ public static class IngestScenario
         progress.WriteLine($"baseline: {baseline:0} grain calls/s");
 
         await silo.StopAsync();
-        var crypto = CryptoMicroseconds(nodes[0], TimeSpan.FromSeconds(3));
+        var crypto = CryptoMicroseconds(nodes[0]);
         progress.WriteLine($"crypto: {crypto:0.0} µs to sign and verify a batch on one core");
         var result = new JsonObject
         {
@@ -137,23 +138,17 @@ public static class IngestScenario
     /// bytes, on one core of this machine in this run (the silo stopped), in CPU microseconds per batch as
     /// <c>cpu_us_per_batch</c> is.
     /// </summary>
-    private static double CryptoMicroseconds(BenchNode node, TimeSpan duration)
+    private static double CryptoMicroseconds(BenchNode node)
     {
         var body = node.NextBody();
         var key = NodeIdentity.TryImportPublicKey(node.Signer.PublicKey)!;
-        var rounds = 0;
-        var clock = Stopwatch.StartNew();
-        while (clock.Elapsed < duration)
+        return CryptoScenario.Microseconds(40_000, () =>
         {
             if (!NodeIdentity.Verify(key, body, node.Signer.Sign(body)))
             {
                 throw new InvalidOperationException("A batch's own signature did not verify.");
             }
-
-            rounds++;
-        }
-
-        return clock.Elapsed.TotalMicroseconds / rounds; // one busy thread: its wall time is its CPU time
+        });
     }
 
     // The same silo, the same grains, the same concurrency: a read-only call per request instead of a batch.
