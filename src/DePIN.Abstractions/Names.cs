@@ -6,9 +6,6 @@ public static class StreamNames
     /// <summary>The stream provider every silo and client configures.</summary>
     public const string Provider = "depin";
 
-    /// <summary>Verified telemetry batches, keyed by node id.</summary>
-    public const string Telemetry = "telemetry";
-
     /// <summary>Node status transitions, all on one fleet-wide key (<see cref="FleetKey"/>).</summary>
     public const string NodeEvents = "node-events";
 

@@ -42,7 +42,7 @@ public static class Fleet
         var sequence = now.ToUnixTimeMilliseconds();
         foreach (var agent in agents)
         {
-            await cluster.Publish(agent.Node.Batch(sequence, now));
+            await cluster.Report(agent.Node.Batch(sequence, now));
             await Wait.Until(() => cluster.Node(agent.Id).GetDetails().AsTask(), n => n!.LastSequence == sequence, $"batch {sequence} of {agent.Id}");
         }
     }

@@ -119,7 +119,7 @@ public sealed class JobTests
             sequence++;
             foreach (var node in nodes)
             {
-                await cluster.Publish(node.Batch(sequence, cluster.Time.GetUtcNow()));
+                await cluster.Report(node.Batch(sequence, cluster.Time.GetUtcNow()));
                 await Wait.Until(() => cluster.Node(node.Id).GetDetails().AsTask(), n => n!.LastSequence == sequence, $"batch {sequence} of {node.Id}");
             }
         }

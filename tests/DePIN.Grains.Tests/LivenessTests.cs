@@ -26,7 +26,7 @@ public sealed class LivenessTests
         Assert.Contains(await List(cluster.Sdk, NodeStatus.Offline, "eu-west"), n => n.NodeId == node.Id);
 
         // A batch brings it back.
-        await cluster.Publish(node.Batch(2, cluster.Time.GetUtcNow()));
+        await cluster.Report(node.Batch(2, cluster.Time.GetUtcNow()));
         await Expect(feed, node.Id, NodeStatus.Offline, NodeStatus.Online);
         Assert.Contains(await List(cluster.Sdk, NodeStatus.Online, "eu-west"), n => n.NodeId == node.Id);
         Assert.DoesNotContain(await List(cluster.Sdk, NodeStatus.Offline, "eu-west"), n => n.NodeId == node.Id);
@@ -41,7 +41,7 @@ public sealed class LivenessTests
 
         for (var sequence = 1; sequence <= 10; sequence++)
         {
-            await cluster.Publish(node.Batch(sequence, cluster.Time.GetUtcNow()));
+            await cluster.Report(node.Batch(sequence, cluster.Time.GetUtcNow()));
             var applied = sequence;
             await Wait.Until(() => cluster.Node(node.Id).GetDetails().AsTask(), n => n!.LastSequence == applied, $"batch {applied}");
             cluster.Time.Advance(TimeSpan.FromSeconds(10)); // two intervals between batches: late, but not suspect
@@ -78,7 +78,7 @@ public sealed class LivenessTests
         using var node = TestNode.Create();
         await cluster.Node(node.Id).Register(node.Registration(cluster.Time.GetUtcNow()));
 
-        await cluster.Publish(node.Batch(1, cluster.Time.GetUtcNow() - TimeSpan.FromMinutes(3)));
+        await cluster.Report(node.Batch(1, cluster.Time.GetUtcNow() - TimeSpan.FromMinutes(3)));
         var details = await Wait.Until(() => cluster.Node(node.Id).GetDetails().AsTask(), n => n!.Counters.Stale == 1, "the stale batch to be counted");
 
         Assert.Equal(0, details!.LastSequence);
@@ -89,7 +89,7 @@ public sealed class LivenessTests
     {
         await cluster.Node(node.Id).Register(node.Registration(cluster.Time.GetUtcNow()));
         await Expect(feed, node.Id, null, NodeStatus.Registered);
-        await cluster.Publish(node.Batch(1, cluster.Time.GetUtcNow()));
+        await cluster.Report(node.Batch(1, cluster.Time.GetUtcNow()));
         await Expect(feed, node.Id, NodeStatus.Registered, NodeStatus.Online);
     }
 

@@ -34,10 +34,7 @@ public sealed class NodeCluster(IReadOnlyDictionary<string, string?> settings) :
 
     public INodeGrain Node(string id) => Client.GetGrain<INodeGrain>(id);
 
-    public Task Publish(TelemetryBatch batch) =>
-        Client.GetStreamProvider(StreamNames.Provider)
-            .GetStream<TelemetryBatch>(StreamId.Create(StreamNames.Telemetry, batch.NodeId))
-            .OnNextAsync(batch);
+    public Task<TelemetryVerdict> Report(TelemetryBatch batch) => Node(batch.NodeId).Report(batch);
 
     public async ValueTask DisposeAsync() => await Cluster.DisposeAsync();
 

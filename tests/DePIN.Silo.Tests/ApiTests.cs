@@ -113,6 +113,22 @@ public sealed class ApiTests(SiloOnPostgres cluster) : IClassFixture<SiloOnPostg
         Assert.Equal(7, last.LastSequence);
     }
 
+    [Fact]
+    public async Task A_batch_signed_too_long_ago_is_refused_as_stale_and_changes_nothing()
+    {
+        using var node = await Registered();
+        Assert.Equal(HttpStatusCode.Accepted, (await node.Send(Http, node.Batch(1, DateTimeOffset.UtcNow))).StatusCode);
+        var before = await cluster.NodeWhen(node.Id, n => n.LastSequence == 1, "the first batch to be applied");
+
+        using var response = await node.Send(Http, node.Batch(2, DateTimeOffset.UtcNow - TimeSpan.FromMinutes(3)));
+
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, response.StatusCode);
+        Assert.Equal("urn:depin:problem:stale-batch", await ProblemType(response));
+        var after = await cluster.NodeWhen(node.Id, n => n.Counters.Stale == 1, "the stale batch to be counted");
+        Assert.Equal((1, 1), (after.LastSequence, after.Counters.Accepted));
+        Assert.Equal(before.Telemetry, after.Telemetry);
+    }
+
     [Theory]
     [InlineData("not json at all", "body")]
     [InlineData("""{"nodeId":"NODE","sequence":"seven","timestamp":"NOW","samples":[]}""", "sequence")]

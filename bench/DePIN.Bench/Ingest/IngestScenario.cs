@@ -12,9 +12,9 @@ namespace DePIN.Bench.Ingest;
 public sealed record IngestSettings(int Nodes, int Seconds, int Connections, string? Postgres, double Rate = 0, int Window = 300);
 
 /// <summary>
-/// Telemetry ingestion end to end: signed batches over real HTTP into a local silo (signature check, stream, node
-/// grain), load generator in the same process on the same cores. Baseline in the same run: raw grain calls on the
-/// same silo. Lag is measured by the grains themselves (sample time to grain), through the DePIN meter.
+/// Telemetry ingestion end to end: signed batches over real HTTP into a local silo (signature check, node grain,
+/// journal), load generator in the same process on the same cores. Baseline in the same run: raw grain calls on the
+/// same silo. Lag is measured by the grains themselves (sample time to journaled and applied), through the DePIN meter.
 /// </summary>
 public static class IngestScenario
 {

@@ -39,6 +39,13 @@ public interface INodeGrain : IGrainWithStringKey
     [Alias("WorkFailed")]
     Task WorkFailed();
 
+    /// <summary>
+    /// Takes a telemetry batch whose signature the caller verified. An accepted batch is in the node's telemetry journal
+    /// before this returns, so a crash cannot lose it: a fresh activation replays the journal past its checkpoint.
+    /// </summary>
+    [Alias("Report")]
+    Task<DePIN.Abstractions.Telemetry.TelemetryVerdict> Report(DePIN.Abstractions.Telemetry.TelemetryBatch batch);
+
     /// <summary>Re-evaluates liveness now. Timers call this; so may an operator.</summary>
     [Alias("CheckLiveness")]
     Task CheckLiveness();

@@ -2,7 +2,7 @@ namespace DePIN.Abstractions.Telemetry;
 
 /// <summary>
 /// The body of <c>POST /v1/nodes/{id}/telemetry</c>, signed as sent (header <c>DePIN-Signature</c>) by the node's
-/// key; once verified, it travels on the <c>telemetry</c> stream keyed by node id.
+/// key; once verified, it goes to the node's grain, which journals it before the request is answered.
 /// </summary>
 /// <param name="Sequence">Strictly increasing per node; a batch not above the last accepted one is dropped.</param>
 /// <param name="Timestamp">When the agent signed the batch.</param>
@@ -86,6 +86,25 @@ public sealed record TelemetrySummary(
     [property: Id(11)] double GpuMaxTemperatureC)
 {
     public static TelemetrySummary Empty { get; } = new(0, null, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+}
+
+/// <summary>What a node grain did with a batch.</summary>
+public enum TelemetryVerdict
+{
+    /// <summary>Journaled and applied: it will survive any crash.</summary>
+    Accepted,
+
+    /// <summary>Its sequence number is not above the last accepted one: already taken (a retry) or replayed.</summary>
+    Replayed,
+
+    /// <summary>Signed too long ago: dropped.</summary>
+    Stale,
+
+    /// <summary>The node never registered.</summary>
+    UnknownNode,
+
+    /// <summary>The journal is behind or its database unreachable: nothing was taken; retry shortly.</summary>
+    Overloaded,
 }
 
 /// <summary>Batches a node grain took and dropped.</summary>

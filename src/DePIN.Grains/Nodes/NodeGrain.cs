@@ -13,41 +13,40 @@ using DePIN.Grains.Maintenance;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;
-using Orleans.Streams.Core;
 
 namespace DePIN.Grains.Nodes;
 
 /// <summary>
-/// One provider node: registration, status and liveness, and a rolling summary of its telemetry, which it consumes
-/// from the <c>telemetry</c> stream through an implicit subscription. It also watches the node's health: an anomaly
+/// One provider node: registration, status and liveness, and a rolling summary of its telemetry, which the API hands
+/// it batch by batch once the signature is verified. It also watches the node's health: an anomaly
 /// detector on every metric, the fault events its agent reports and its network, assessed as a risk of failing within
 /// the horizon (<see cref="FailureModels"/>); a risky node is drained, and returns to service when the risk falls.
 /// </summary>
 /// <remarks>
-/// Registration and every status change are written before they are acknowledged or announced. Telemetry is a
-/// heartbeat stream: its summary and sequence watermark are checkpointed every <see cref="NodeOptions.CheckpointInterval"/>.
-/// A fresh activation does not trust batches signed before it started, so a batch replayed after a crash, with a
-/// sequence number above the last checkpoint, is still refused. The health evidence lives in memory: a fresh
+/// Registration and every status change are written before they are acknowledged or announced. A telemetry batch is
+/// written to the <see cref="ITelemetryJournal"/> before it is applied and acknowledged; the summary and sequence
+/// watermark are checkpointed every <see cref="NodeOptions.CheckpointInterval"/>, and a fresh activation replays the
+/// journal past its checkpoint. So an acknowledged batch is applied exactly once whatever crashes, and a replayed one
+/// is refused by its sequence number. The health evidence lives in memory: a fresh
 /// activation's detectors learn again (<see cref="MaintenanceOptions.DetectorWarmup"/>), while the drain decision and
 /// the operator's mode are durable.
 /// </remarks>
-[ImplicitStreamSubscription(StreamNames.Telemetry)]
 public sealed partial class NodeGrain(
     [PersistentState("node", StorageNames.Nodes)] IPersistentState<NodeState> state,
     PlatformClock clock,
     IOptions<NodeOptions> options,
+    ITelemetryJournal journal,
     IOptions<MaintenanceOptions> maintenance,
     FailureModels failureModels,
     DePINMetrics metrics,
     ILogger<NodeGrain> logger)
-    : Grain, INodeGrain, IStreamSubscriptionObserver, IAsyncObserver<TelemetryBatch>, IRemindable
+    : Grain, INodeGrain, IRemindable
 {
     private const string RecoveryReminder = "liveness";
     private readonly NodeOptions _options = options.Value;
     private readonly LivenessPolicy _liveness = options.Value.Liveness;
     private ITimer? _livenessTimer;
     private DateTimeOffset? _livenessDueAt;
-    private DateTimeOffset? _replayFence;
     private long _changes;
     private long _written;
     private bool _directoryBehind;
@@ -85,8 +84,12 @@ public sealed partial class NodeGrain(
             return;
         }
 
-        // Anything signed before now may already have been accepted after the last checkpoint.
-        _replayFence = Node.LastSequence > 0 ? clock.UtcNow : null;
+        // Batches acknowledged after the last checkpoint are in the journal: apply them again, in order.
+        foreach (var (batch, receivedAt) in await journal.After(NodeId, Node.LastSequence))
+        {
+            Apply(batch, receivedAt);
+        }
+
         await SyncDirectory(); // heals a directory write lost in a crash
         await CheckLiveness();
     }
@@ -231,46 +234,42 @@ public sealed partial class NodeGrain(
 
     public Task ReceiveReminder(string reminderName, TickStatus status) => CheckLiveness();
 
-    public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
-        await handleFactory.Create<TelemetryBatch>().ResumeAsync(this);
-
-    public async Task OnNextAsync(TelemetryBatch batch, StreamSequenceToken? token = null)
+    public async Task<TelemetryVerdict> Report(TelemetryBatch batch)
     {
         if (!Node.IsRegistered)
         {
             metrics.BatchRejected(RejectReasons.UnknownNode);
-            return;
+            return TelemetryVerdict.UnknownNode;
         }
 
+        // In microseconds, as the journal keeps it, so that a replay puts back exactly what was applied.
         var now = clock.UtcNow;
+        now = now.AddTicks(-(now.Ticks % TimeSpan.TicksPerMicrosecond));
         if (batch.Sequence <= Node.LastSequence)
         {
             Reject(RejectReasons.Replayed);
-            return;
+            return TelemetryVerdict.Replayed;
         }
 
-        if (now - batch.Timestamp > _options.MaxBatchAge ||
-            (_replayFence is { } fence && batch.Timestamp + Node.ClockOffset < fence))
+        if (now - batch.Timestamp > _options.MaxBatchAge)
         {
             Reject(RejectReasons.Stale);
-            return;
+            return TelemetryVerdict.Stale;
         }
 
-        _replayFence = null;
-        var offset = now - batch.Timestamp;
-        Node.ClockOffset = Node.Counters.Accepted == 0
-            ? offset
-            : Node.ClockOffset + ((offset - Node.ClockOffset) * Ewma.Weight(_options.TelemetryInterval, _options.SummaryWindow));
-        Node.LastSequence = batch.Sequence;
-        Node.LastHeardAt = now;
-        Node.Telemetry = TelemetrySummarizer.Add(Node.Telemetry, batch.Samples, _options.SummaryWindow);
-        Node.Counters = Node.Counters with { Accepted = Node.Counters.Accepted + 1 };
-        _changes++;
+        // Not re-entrant: no other batch is taken while this one is written, so the sequence check above holds.
+        if (!await Journal(batch, now))
+        {
+            metrics.BatchRejected(RejectReasons.Overloaded);
+            return TelemetryVerdict.Overloaded;
+        }
 
+        Apply(batch, now);
         metrics.BatchAccepted();
+        var applied = clock.UtcNow; // lag runs from the sample to the moment it is durable and applied
         foreach (var sample in batch.Samples)
         {
-            metrics.RecordLag(now - sample.At);
+            metrics.RecordLag(applied - sample.At);
         }
 
         if (Node.Status is NodeStatus.Registered or NodeStatus.Suspect or NodeStatus.Offline)
@@ -288,6 +287,36 @@ public sealed partial class NodeGrain(
         {
             await Assess(now);
         }
+
+        return TelemetryVerdict.Accepted;
+    }
+
+    /// <summary>Whether the batch is durable; false when the journal is behind or its database unreachable (the journal
+    /// logs why). A write that failed after it committed is harmless: the agent's retry finds the row and applies it.</summary>
+    private async Task<bool> Journal(TelemetryBatch batch, DateTimeOffset now)
+    {
+        try
+        {
+            return await journal.Append(batch, now);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Takes a journaled batch into the summary, the watermark and the counters.</summary>
+    private void Apply(TelemetryBatch batch, DateTimeOffset receivedAt)
+    {
+        var offset = receivedAt - batch.Timestamp;
+        Node.ClockOffset = Node.Counters.Accepted == 0
+            ? offset
+            : Node.ClockOffset + ((offset - Node.ClockOffset) * Ewma.Weight(_options.TelemetryInterval, _options.SummaryWindow));
+        Node.LastSequence = batch.Sequence;
+        Node.LastHeardAt = receivedAt;
+        Node.Telemetry = TelemetrySummarizer.Add(Node.Telemetry, batch.Samples, _options.SummaryWindow);
+        Node.Counters = Node.Counters with { Accepted = Node.Counters.Accepted + 1 };
+        _changes++;
     }
 
     public async Task<NodeDetails?> SetMaintenanceMode(MaintenanceMode mode)
@@ -316,8 +345,6 @@ public sealed partial class NodeGrain(
         LabelFailure(clock.UtcNow);
         await SendExamples();
     }
-
-    public Task OnCompletedAsync() => Task.CompletedTask;
 
     /// <summary>The status a node has while it is heard: Draining when it is being drained, Online otherwise.</summary>
     private NodeStatus Heard => Node.Draining ? NodeStatus.Draining : NodeStatus.Online;
@@ -470,12 +497,6 @@ public sealed partial class NodeGrain(
         _ => null,
     };
 
-    public Task OnErrorAsync(Exception ex)
-    {
-        LogStreamError(ex, NodeId);
-        return Task.CompletedTask;
-    }
-
     private void Reject(string reason)
     {
         metrics.BatchRejected(reason);
@@ -544,6 +565,12 @@ public sealed partial class NodeGrain(
     {
         var now = clock.UtcNow;
         var due = Node.LastHeardAt is { } lastHeard ? _liveness.NextChangeAt(lastHeard, now) : null;
+        if (due is null && Node.Status is NodeStatus.Online or NodeStatus.Suspect or NodeStatus.Draining)
+        {
+            // The clock passed the offline mark while the last change was written: judge again at once, not never.
+            due = now;
+        }
+
         _livenessDueAt = due;
         if (due is not { } at)
         {
@@ -589,8 +616,10 @@ public sealed partial class NodeGrain(
         // Telemetry may be applied while the write is under way (checkpoints interleave): only what was there when
         // the write started counts as written.
         var upTo = _changes;
+        var journaled = Node.LastSequence;
         await state.WriteStateAsync();
         _written = Math.Max(_written, upTo);
+        journal.Trim(NodeId, journaled);
     }
 
     private INodeDirectoryGrain DirectoryShard(string region) =>
@@ -613,9 +642,6 @@ public sealed partial class NodeGrain(
 
     [LoggerMessage(LogLevel.Information, "Node {NodeId}: {Previous} -> {Current} ({Reason})")]
     private partial void LogStatusChanged(string nodeId, NodeStatus previous, NodeStatus current, string reason);
-
-    [LoggerMessage(LogLevel.Warning, "Telemetry stream error for node {NodeId}")]
-    private partial void LogStreamError(Exception ex, string nodeId);
 
     [LoggerMessage(LogLevel.Warning, "Node {NodeId}: publishing its status event failed")]
     private partial void LogAnnounceFailed(Exception ex, string nodeId);

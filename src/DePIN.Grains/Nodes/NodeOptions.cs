@@ -18,9 +18,15 @@ public sealed class NodeOptions
 
     /// <summary>
     /// How often a node grain writes its telemetry summary and sequence watermark. Registration and status
-    /// changes are written at once; telemetry, a heartbeat stream, is checkpointed.
+    /// changes are written at once; telemetry is journaled per batch and checkpointed (the journal trimmed) this often.
     /// </summary>
     public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// Batches a silo's telemetry journal holds waiting for their write; beyond it, batches are refused as overloaded
+    /// (503 with Retry-After) rather than queued without bound.
+    /// </summary>
+    public int JournalBacklog { get; set; } = 20_000;
 
     /// <summary>A batch signed longer ago than this is dropped as stale.</summary>
     public TimeSpan MaxBatchAge { get; set; } = TimeSpan.FromMinutes(2);

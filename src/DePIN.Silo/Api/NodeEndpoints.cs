@@ -1,5 +1,4 @@
 using System.Text.Json;
-using DePIN.Abstractions;
 using DePIN.Abstractions.Http;
 using DePIN.Abstractions.Nodes;
 using DePIN.Abstractions.Telemetry;
@@ -39,13 +38,14 @@ public static class NodeEndpoints
         nodes.MapPost("/{id}/telemetry", Ingest)
             .WithName("PostTelemetry")
             .WithSummary("Takes a signed telemetry batch from a node's agent.")
-            .WithDescription("Signed like a registration. Accepted batches are published to the telemetry stream; a batch whose sequence number is not above the last accepted one is dropped there and counted.")
+            .WithDescription("Signed like a registration. 202 once the batch is journaled and applied by the node's grain, so a crash cannot lose it; a batch whose sequence number is not above the last accepted one (a retry or a replay) is answered 202 too and changes nothing; one signed too long ago is refused (422).")
             .Accepts<TelemetryBatch>("application/json")
             .Produces(StatusCodes.Status202Accepted)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         nodes.MapGet("/", List)
@@ -150,7 +150,7 @@ public static class NodeEndpoints
     }
 
     private static async Task<IResult> Ingest(
-        string id, HttpRequest request, NodeKeyCache keys, TelemetryPublisher publisher, PlatformClock clock,
+        string id, HttpRequest request, NodeKeyCache keys, IGrainFactory grains, PlatformClock clock,
         DePINMetrics metrics, IOptions<ApiOptions> apiOptions, IOptions<NodeOptions> nodeOptions,
         CancellationToken cancellationToken)
     {
@@ -183,19 +183,19 @@ public static class NodeEndpoints
             return Problems.Malformed("telemetry batch", errors);
         }
 
-        try
+        switch (await grains.GetGrain<INodeGrain>(id).Report(batch!))
         {
-            await publisher.Publish(batch!);
+            case TelemetryVerdict.Accepted or TelemetryVerdict.Replayed:
+                return TypedResults.Accepted((string?)null);
+            case TelemetryVerdict.Stale:
+                return Problems.StaleBatch(nodeOptions.Value.MaxBatchAge);
+            case TelemetryVerdict.UnknownNode:
+                return Problems.UnknownNode(id);
+            default:
+                // The journal is behind: shed load; the agent retries.
+                request.HttpContext.Response.Headers.RetryAfter = "1";
+                return Problems.Overloaded();
         }
-        catch (InvalidOperationException)
-        {
-            // The stream's queue is full: delivery to node grains is behind. Shed load; the agent retries.
-            metrics.BatchRejected(RejectReasons.Overloaded);
-            request.HttpContext.Response.Headers.RetryAfter = "1";
-            return Problems.Overloaded();
-        }
-
-        return TypedResults.Accepted((string?)null);
     }
 
     private static async Task<IResult> List(
@@ -235,13 +235,4 @@ public static class NodeEndpoints
         var details = await grains.GetGrain<INodeGrain>(id).GetDetails();
         return details is null ? Problems.UnknownNode(id) : TypedResults.Ok(details);
     }
-}
-
-/// <summary>Publishes verified batches to the <c>telemetry</c> stream, keyed by node id.</summary>
-public sealed class TelemetryPublisher(IClusterClient client)
-{
-    private readonly Orleans.Streams.IStreamProvider _streams = client.GetStreamProvider(StreamNames.Provider);
-
-    public Task Publish(TelemetryBatch batch) =>
-        _streams.GetStream<TelemetryBatch>(StreamId.Create(StreamNames.Telemetry, batch.NodeId)).OnNextAsync(batch);
 }

@@ -124,7 +124,11 @@ public static partial class Problems
 
     public static IResult Overloaded() =>
         Problem(StatusCodes.Status503ServiceUnavailable, "overloaded", "The platform is overloaded.",
-            "Telemetry delivery to node grains is behind; retry shortly.");
+            "The telemetry journal is behind or unavailable; retry shortly.");
+
+    public static IResult StaleBatch(TimeSpan maxAge) =>
+        Problem(StatusCodes.Status422UnprocessableEntity, "stale-batch", "The batch was signed too long ago.",
+            $"Batches signed more than {maxAge.TotalSeconds:0} s before they arrive are dropped; send fresh samples.");
 
     /// <summary>
     /// Gives the problem details ASP.NET writes itself (an unmatched route, a wrong method or media type, a request

@@ -16,7 +16,6 @@ public static class ApiExtensions
             .Validate(o => o.IsValid, "RateLimits: Tokens not negative, Burst at least Tokens, Period positive.").ValidateOnStart();
         services.AddSingleton<RateLimits>();
         services.AddSingleton<NodeKeyCache>();
-        services.AddSingleton<TelemetryPublisher>();
         services.AddProblemDetails(o => o.CustomizeProblemDetails = Problems.Stabilize);
         services.AddExceptionHandler<ClusterUnavailableHandler>();
         services.ConfigureHttpJsonOptions(o =>

@@ -36,6 +36,7 @@ public static partial class SiloExtensions
             services.AddSingleton<DatasetLog>();
             services.AddSingleton<DePIN.Grains.Economy.ILedgerStore, DePIN.Grains.Economy.PostgresLedgerStore>();
             services.AddSingleton<DePIN.Grains.Training.TrainingStore>();
+            services.AddSingleton<DePIN.Grains.Nodes.ITelemetryJournal, DePIN.Grains.Nodes.PostgresTelemetryJournal>();
             services.AddSingleton<PlatformSigner>();
             services.AddHostedService<SchemaMigrator>(); // registered before the silo, so it runs first
         }

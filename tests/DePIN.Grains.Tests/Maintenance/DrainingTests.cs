@@ -47,7 +47,7 @@ public sealed class DrainingTests
 
         cluster.Time.Advance(TimeSpan.FromSeconds(1)); // a later batch than the last beat
         var now = cluster.Time.GetUtcNow();
-        await cluster.Publish(WithFaults(risky.Node, now.ToUnixTimeMilliseconds(), now));
+        await cluster.Report(WithFaults(risky.Node, now.ToUnixTimeMilliseconds(), now));
         var draining = await Wait.Until(() => cluster.Node(risky.Id).GetDetails().AsTask(), n => n!.Status == NodeStatus.Draining, "the node draining");
 
         // The job is asked to stop; its agent checkpoints and stops; it resumes on the healthy node.
@@ -87,7 +87,7 @@ public sealed class DrainingTests
 
         cluster.Time.Advance(TimeSpan.FromSeconds(1)); // a later batch than the last beat
         var now = cluster.Time.GetUtcNow();
-        await cluster.Publish(WithFaults(node.Node, now.ToUnixTimeMilliseconds(), now));
+        await cluster.Report(WithFaults(node.Node, now.ToUnixTimeMilliseconds(), now));
         var risky = await Wait.Until(() => cluster.Node(node.Id).GetDetails().AsTask(), n => n!.Maintenance!.Risk >= 0.9, "the risk assessed");
         var auto = await cluster.Node(node.Id).SetMaintenanceMode(MaintenanceMode.Auto);
         var autoEvent = await Next(feed, node.Id);
