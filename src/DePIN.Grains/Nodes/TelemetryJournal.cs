@@ -26,57 +26,21 @@ public interface ITelemetryJournal
     void Trim(string nodeId, long sequence);
 }
 
-/// <summary>The journal of a silo whose grain state lives in the process: it lives, and ends, with it.</summary>
+/// <summary>
+/// The journal of a silo whose grain state lives in the process (the development silo, grain tests): a crash takes
+/// every grain's state with it, and a grain that deactivates writes its state on the way out, so there is nothing a
+/// journal could give back. It keeps nothing.
+/// </summary>
 public sealed class ProcessTelemetryJournal : ITelemetryJournal
 {
     private static readonly Task<bool> Taken = Task.FromResult(true);
-    private readonly Lock _lock = new();
-    private readonly Dictionary<string, SortedList<long, JournaledBatch>> _nodes = new(StringComparer.Ordinal);
+    private static readonly Task<IReadOnlyList<JournaledBatch>> Nothing = Task.FromResult<IReadOnlyList<JournaledBatch>>([]);
 
-    public Task<bool> Append(TelemetryBatch batch, DateTimeOffset receivedAt)
-    {
-        lock (_lock)
-        {
-            if (!_nodes.TryGetValue(batch.NodeId, out var batches))
-            {
-                _nodes[batch.NodeId] = batches = [];
-            }
+    public Task<bool> Append(TelemetryBatch batch, DateTimeOffset receivedAt) => Taken;
 
-            batches.TryAdd(batch.Sequence, new JournaledBatch(batch, receivedAt));
-        }
-
-        return Taken;
-    }
-
-    public Task<IReadOnlyList<JournaledBatch>> After(string nodeId, long sequence)
-    {
-        lock (_lock)
-        {
-            IReadOnlyList<JournaledBatch> found = _nodes.TryGetValue(nodeId, out var batches)
-                ? [.. batches.Where(b => b.Key > sequence).Select(b => b.Value)]
-                : [];
-            return Task.FromResult(found);
-        }
-    }
+    public Task<IReadOnlyList<JournaledBatch>> After(string nodeId, long sequence) => Nothing;
 
     public void Trim(string nodeId, long sequence)
     {
-        lock (_lock)
-        {
-            if (!_nodes.TryGetValue(nodeId, out var batches))
-            {
-                return;
-            }
-
-            while (batches.Count > 0 && batches.Keys[0] <= sequence)
-            {
-                batches.RemoveAt(0);
-            }
-
-            if (batches.Count == 0)
-            {
-                _nodes.Remove(nodeId);
-            }
-        }
     }
 }
