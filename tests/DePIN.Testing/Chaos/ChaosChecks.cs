@@ -114,7 +114,7 @@ public sealed class ChaosChecks(ChaosCluster cluster, ChaosHistory history, Rand
             if (detail.Status is not (JobStatus.Succeeded or JobStatus.Failed or JobStatus.Cancelled))
             {
                 notEnded++;
-                Problems.Add($"jobs: {name} has not ended: {detail.Status} after {detail.Attempts} attempts ({detail.Reason})");
+                Problems.Add($"jobs: {name} has not ended: {detail.Status} after {detail.Attempts} attempts ({detail.Reason}); {await Story(job, detail)}");
                 continue;
             }
 
@@ -152,14 +152,31 @@ public sealed class ChaosChecks(ChaosCluster cluster, ChaosHistory history, Rand
         {
             var tenant = Tenant(key);
             var leased = chain.Where(p => p.Kind == PostingKinds.Lease).SelectMany(p => p.Entries).Where(e => AccountId.TenantOf(e.Account) == tenant).Sum(e => e.Debit);
+            var held = acknowledged.Zip(escrows).Where(x => x.First.Tenant == key).Sum(x => x.Second?.Balance ?? 0);
             var account = (await Read([key], _ => $"/v1/accounts/{AccountId.Tenant(tenant)}", (AccountView a) => a, _ => Http.OperatorKey))[0];
-            if (account?.Balance != JobApi.Funds - leased)
+            if (account?.Balance != JobApi.Funds - leased - held)
             {
-                Problems.Add($"jobs: tenant {tenant} holds {account?.Balance} microcredits, not its deposit {JobApi.Funds} less the {leased} its escrows paid in leases");
+                Problems.Add($"jobs: tenant {tenant} holds {account?.Balance} microcredits, not its deposit {JobApi.Funds} less the {leased} its escrows paid in leases and the {held} they still hold");
             }
         }
 
         return (lost, duplicated, succeeded, notEnded);
+    }
+
+    /// <summary>Why a job may be stuck: its current assignments, each node's status and whether the run killed it, and the run's holds of its slots.</summary>
+    private async Task<string> Story(SentJob job, JobDetails detail)
+    {
+        var parts = new List<string>();
+        foreach (var assignment in detail.Assignments)
+        {
+            var node = await Get<NodeDetails>($"/v1/nodes/{assignment.NodeId}");
+            var killed = history.KilledNodes.TryGetValue(assignment.NodeId, out var at) ? string.Create(CultureInfo.InvariantCulture, $", killed by the run at {at.TotalSeconds:0.0} s") : "";
+            parts.Add($"slot {assignment.Replica}@{assignment.Attempt} on {assignment.NodeId} ({node?.Status.ToString() ?? "unreadable"}{killed})");
+        }
+
+        var key = $"{Tenant(job.Tenant)}/{job.JobId}";
+        parts.AddRange(history.Holds.Where(h => h.JobKey == key).Select(h => $"held {h}"));
+        return string.Join("; ", parts);
     }
 
     /// <summary>

@@ -137,7 +137,7 @@ public sealed class ChaosCluster : IAsyncDisposable
     }
 
     /// <summary>Starts a silo in a slot that is down, on the slot's HTTP port, trying again if the start fails.</summary>
-    public async Task Restart(int slot)
+    public async Task Restart(int slot, TextWriter log)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -150,6 +150,7 @@ public sealed class ChaosCluster : IAsyncDisposable
             catch (Exception e) when (e is InvalidOperationException or TimeoutException && attempt < 3)
             {
                 _history.Problem($"silo {slot} did not start (attempt {attempt}): {FirstLine(e.Message)}");
+                log.WriteLine($"{_history.Now.TotalSeconds,6:0.0} s: silo {slot} did not start (attempt {attempt}): {e.Message}");
             }
         }
     }

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Globalization;
 using DePIN.Abstractions.Datasets;
 using DePIN.Abstractions.Jobs;
 
@@ -42,6 +43,9 @@ public sealed class ChaosHistory
     public int SiloRestarts;
 
     public long ContributionsSent;
+
+    /// <summary>Node kills that found no node holding work within 15 s and took an idle one.</summary>
+    public int NodesKilledIdle;
 
     /// <summary>What went wrong on the way (refusals no retry can fix, waits that ran out), for the report.</summary>
     public IReadOnlyCollection<string> Problems => _problems;
@@ -104,6 +108,9 @@ public sealed record AcknowledgedContribution(string Dataset, string ContentHash
 public sealed record SiloFault(int Slot, bool Graceful, TimeSpan At)
 {
     public TimeSpan? Recovery { get; set; }
+
+    /// <summary>How long the process took to exit: at once for SIGKILL, the silo's shutdown for SIGTERM.</summary>
+    public TimeSpan? Exit { get; set; }
 }
 
 /// <summary>
@@ -131,6 +138,6 @@ public sealed class SlotHold(ChaosHistory history, string nodeId, string jobKey,
         }
     }
 
-    public override string ToString() =>
-        $"{jobKey}#{slot}@{attempt} on {nodeId[..8]} {start.TotalSeconds:0.000}-{End?.TotalSeconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture) ?? "…"} s ({Ending ?? "held"})";
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture,
+        $"{jobKey}#{slot}@{attempt} on {nodeId[..8]} {start.TotalSeconds:0.000}-{(End is { } end ? end.TotalSeconds.ToString("0.000", CultureInfo.InvariantCulture) : "…")} s ({Ending ?? "held"})");
 }

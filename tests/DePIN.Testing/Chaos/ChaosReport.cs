@@ -13,8 +13,10 @@ public sealed record ChaosReport
     public int SiloRestarts { get; init; }
     public int PostgresRestarts { get; init; }
     public int NodesKilled { get; init; }
+    public int NodesKilledIdle { get; init; }
     public double? RecoveryP99Seconds { get; init; }
     public double? RecoveryMaxSeconds { get; init; }
+    public double? GracefulStopMaxSeconds { get; init; }
     public long TelemetrySent { get; init; }
     public long TelemetryAcknowledged { get; init; }
     public long TelemetryAccepted { get; init; }
@@ -63,8 +65,10 @@ public sealed record ChaosReport
         ["silo_restarts"] = SiloRestarts,
         ["recovery_p99_s"] = RecoveryP99Seconds,
         ["recovery_max_s"] = RecoveryMaxSeconds,
+        ["graceful_stop_max_s"] = GracefulStopMaxSeconds,
         ["postgres_restarts"] = PostgresRestarts,
         ["nodes_killed"] = NodesKilled,
+        ["nodes_killed_idle"] = NodesKilledIdle,
         ["requests"] = Requests,
         ["telemetry_sent"] = TelemetrySent,
         ["telemetry_acknowledged"] = TelemetryAcknowledged,
