@@ -322,9 +322,9 @@ public sealed class ChaosChecks(ChaosCluster cluster, ChaosHistory history, Rand
             {
                 return await new LedgerApi(cluster.Pick(random)).Chain();
             }
-            catch (HttpRequestException e) when (attempt < 10)
+            catch (HttpRequestException) when (attempt < 10)
             {
-                Problems.Add($"ledger: reading the chain failed once: {e.Message}");
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
             }
         }
     }
@@ -359,6 +359,8 @@ public sealed class ChaosChecks(ChaosCluster cluster, ChaosHistory history, Rand
             {
                 return await response.Content.ReadFromJsonAsync<SnapshotManifest>(ApiJson.Options);
             }
+
+            await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt));
         }
 
         return null;

@@ -23,7 +23,7 @@ public sealed class ChaosLoad(ChaosCluster cluster, ChaosHistory history, ChaosS
     {
         for (var i = 0; i < 2; i++)
         {
-            TenantKeys.Add(await Acknowledged(random, "a tenant", async http => await new JobApi(http).NewTenant()));
+            TenantKeys.Add(await Acknowledged(random, async http => await new JobApi(http).NewTenant()));
         }
 
         var owner = TenantKeys[0].Split('.')[0];
@@ -31,7 +31,7 @@ public sealed class ChaosLoad(ChaosCluster cluster, ChaosHistory history, ChaosS
         {
             var definition = new DatasetDefinition("Readings under chaos", "CC0-1.0", owner,
                 [new DatasetField("temp", DatasetFieldType.Number, "°C", -60, 60)], new ContributorPolicy(ContributorPolicyKind.AnyRegistered));
-            await Acknowledged(random, $"dataset {name}", async http =>
+            await Acknowledged(random, async http =>
             {
                 using var response = await new JobApi(http).Send(HttpMethod.Put, $"/v1/datasets/{name}", TenantKeys[0], definition);
                 return response.EnsureSuccessStatusCode();
@@ -155,8 +155,8 @@ public sealed class ChaosLoad(ChaosCluster cluster, ChaosHistory history, ChaosS
         }
     }
 
-    /// <summary>Calls <paramref name="call"/> on a live silo until it succeeds (setup steps, before any fault).</summary>
-    private async Task<T> Acknowledged<T>(Random random, string what, Func<HttpClient, Task<T>> call)
+    /// <summary>Calls <paramref name="call"/> on a live silo until it succeeds, ten tries at most (setup steps, before any fault).</summary>
+    private async Task<T> Acknowledged<T>(Random random, Func<HttpClient, Task<T>> call)
     {
         for (var attempt = 1; ; attempt++)
         {
@@ -166,7 +166,6 @@ public sealed class ChaosLoad(ChaosCluster cluster, ChaosHistory history, ChaosS
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException && attempt < 10)
             {
-                history.Problem($"setting up {what}: {e.Message}");
                 await Task.Delay(TimeSpan.FromSeconds(1));
             }
         }
