@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DePIN.Bench.Chaos;
 using DePIN.Bench.Crypto;
 using DePIN.Bench.Datasets;
 using DePIN.Bench.Economy;
@@ -13,6 +14,7 @@ using DePIN.Core.Inference;
 using DePIN.Core.Economy.Simulation;
 using DePIN.Core.Maintenance;
 using DePIN.Core.Training;
+using DePIN.Testing.Chaos;
 
 namespace DePIN.Bench;
 
@@ -34,6 +36,7 @@ public static class BenchCommand
                DePIN.Bench ledger [--seconds 20] [--concurrency 512] [--accounts 10000] [--postgres CONNECTION_STRING]
                DePIN.Bench failure-sim [--seed 1] [--nodes 500] [--days 5] [--warmup-days 2] [--mtbf-days 10] [--horizon-hours 6]
                DePIN.Bench economy-sim [--seed 1] [--nodes 1000] [--days 7] [--load 0.7] [--provider-cost 1]
+               DePIN.Bench chaos [--silos 3] [--minutes 10] [--seed 1] [--nodes 48]
         """;
 
     public static async Task<int> Run(string[] args)
@@ -105,6 +108,11 @@ public static class BenchCommand
                     Days: options.Int("days", 7),
                     Load: options.Fraction("load", new MarketModel().Load),
                     ProviderCost: options.Double("provider-cost", new MarketModel().ProviderCostMedian)), Console.Error),
+                "chaos" => ChaosScenario.Prepare(new ChaosSettings(
+                    Silos: options.Int("silos", 3),
+                    Load: TimeSpan.FromMinutes(options.Double("minutes", 10)),
+                    Seed: options.Int("seed", 1),
+                    Nodes: options.Int("nodes", 48)), Console.Error),
                 _ => throw new ArgumentException($"Unknown scenario '{args[0]}'."),
             };
             options.EnsureAllUsed();

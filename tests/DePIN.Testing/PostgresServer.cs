@@ -16,6 +16,7 @@ public sealed class PostgresServer : IAsyncLifetime
     private string? _directory;
     private string? _binaries;
     private bool _asPostgresUser;
+    private int _port;
 
     /// <summary>
     /// Whether the throw-away server flushes commits to disk (fsync on) as a real one does. Tests leave it off for
@@ -23,12 +24,18 @@ public sealed class PostgresServer : IAsyncLifetime
     /// </summary>
     public bool Durable { get; init; }
 
+    /// <summary>
+    /// Whether to start a server of its own even with <c>DEPIN_TEST_POSTGRES</c> set: a run that restarts PostgreSQL
+    /// needs one it owns.
+    /// </summary>
+    public bool Local { get; init; }
+
     /// <summary>Connection string of the server's maintenance database.</summary>
     public string AdminConnectionString { get; private set; } = "";
 
     public async ValueTask InitializeAsync()
     {
-        if (Environment.GetEnvironmentVariable(ConnectionVariable) is { Length: > 0 } external)
+        if (!Local && Environment.GetEnvironmentVariable(ConnectionVariable) is { Length: > 0 } external)
         {
             AdminConnectionString = external;
             return;
@@ -43,13 +50,32 @@ public sealed class PostgresServer : IAsyncLifetime
             await ProcessRunner.Run("chown", ["postgres:postgres", _directory]);
         }
 
-        var data = Path.Combine(_directory, "data");
-        await Postgres("initdb", "-D", data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-sync", "--no-instructions");
-        var port = Ports.Free();
-        await Postgres("pg_ctl", "-D", data, "-l", Path.Combine(_directory, "server.log"), "-w", "-t", "60",
-            "-o", $"-p {port} -k {_directory} -c listen_addresses=127.0.0.1 {(Durable ? "" : "-c fsync=off ")}-c max_connections=300", "start");
-        AdminConnectionString = $"Host=127.0.0.1;Port={port};Username=postgres;Database=postgres";
+        await Postgres("initdb", "-D", Data, "-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-sync", "--no-instructions");
+        _port = Ports.Free();
+        await Start();
+        AdminConnectionString = $"Host=127.0.0.1;Port={_port};Username=postgres;Database=postgres";
     }
+
+    /// <summary>
+    /// Stops the server and starts it again on the same data and port, after <paramref name="downtime"/>. Immediate
+    /// is a crash as far as the data is concerned (no shutdown checkpoint; the next start recovers from the WAL).
+    /// </summary>
+    public async Task Restart(TimeSpan downtime = default, bool immediate = false)
+    {
+        if (_directory is null)
+        {
+            throw new InvalidOperationException($"The server in {ConnectionVariable} is not this run's to restart; set {nameof(Local)}.");
+        }
+
+        await Postgres("pg_ctl", "-D", Data, "-m", immediate ? "immediate" : "fast", "-w", "stop");
+        await Task.Delay(downtime);
+        await Start();
+    }
+
+    private string Data => Path.Combine(_directory!, "data");
+
+    private Task<string> Start() => Postgres("pg_ctl", "-D", Data, "-l", Path.Combine(_directory!, "server.log"), "-w", "-t", "60",
+        "-o", $"-p {_port} -k {_directory} -c listen_addresses=127.0.0.1 {(Durable ? "" : "-c fsync=off ")}-c max_connections=300", "start");
 
     /// <summary>Creates an empty database and returns its connection string.</summary>
     public async Task<string> CreateDatabase(string? name = null)
@@ -75,7 +101,7 @@ public sealed class PostgresServer : IAsyncLifetime
         NpgsqlConnection.ClearAllPools();
         try
         {
-            await Postgres("pg_ctl", "-D", Path.Combine(_directory, "data"), "-m", "immediate", "-w", "stop");
+            await Postgres("pg_ctl", "-D", Data, "-m", "immediate", "-w", "stop");
         }
         finally
         {

@@ -4,11 +4,10 @@ using DePIN.Abstractions.Economy;
 using DePIN.Abstractions.Http;
 using DePIN.Abstractions.Jobs;
 using DePIN.Core.Economy;
-using DePIN.Testing;
 
-namespace DePIN.Silo.Tests;
+namespace DePIN.Testing;
 
-/// <summary>Calls on <c>/v1/jobs</c> and <c>/v1/tenants</c> with an API key, for the job tests.</summary>
+/// <summary>Calls on <c>/v1/jobs</c> and <c>/v1/tenants</c> with an API key, for the job tests and the chaos run.</summary>
 public sealed class JobApi(HttpClient http)
 {
     public static string Unique(string prefix) => $"{prefix}-{Guid.NewGuid():N}"[..30];

@@ -2,11 +2,10 @@ using System.Net.Http.Json;
 using DePIN.Abstractions.Economy;
 using DePIN.Abstractions.Http;
 using DePIN.Core.Economy;
-using DePIN.Testing;
 
-namespace DePIN.Silo.Tests;
+namespace DePIN.Testing;
 
-/// <summary>Calls on the ledger's routes, for the economy tests.</summary>
+/// <summary>Calls on the ledger's routes, for the economy tests and the chaos run.</summary>
 public sealed class LedgerApi(HttpClient http)
 {
     private readonly JobApi _api = new(http);

@@ -1,0 +1,27 @@
+using DePIN.Testing.Chaos;
+
+namespace DePIN.Silo.Tests;
+
+/// <summary>
+/// The short form of issue 17's chaos run: three silos, 90 s of load with silo kills and stops, a PostgreSQL restart
+/// and node kills, then every acknowledged operation checked. The bench's <c>chaos</c> scenario is the long form.
+/// </summary>
+public sealed class ChaosTests
+{
+    [Fact]
+    public async Task Under_silo_kills_a_postgres_restart_and_node_kills_nothing_acknowledged_is_lost_or_doubled()
+    {
+        var story = new StringWriter();
+        var log = TextWriter.Synchronized(story);
+        var settings = new ChaosSettings(Silos: 3, Load: TimeSpan.FromSeconds(90), Seed: 17, Nodes: 40, SiloKillGap: TimeSpan.FromSeconds(15),
+            JobsEnd: TimeSpan.FromSeconds(60));
+
+        var report = await ChaosRun.Run(settings, log);
+
+        var seen = $"{report.ToJson()}\n{story}";
+        Assert.True(report.SiloKills >= 1 && report.SiloStops >= 1 && report.SiloKills + report.SiloStops >= 4, $"too few silo faults\n{seen}");
+        Assert.True(report.PostgresRestarts == 1 && report.NodesKilled == settings.NodesToKill, $"the faults did not all happen\n{seen}");
+        Assert.True(report.JobsAcknowledged > 0 && report.ContributionsAcknowledged > 0 && report.TelemetryAcknowledged > 0, $"no load\n{seen}");
+        Assert.True(report.Lost == 0 && report.Duplicated == 0 && report.Problems.Count == 0, $"the checks found:\n{string.Join('\n', report.Problems)}\n{seen}");
+    }
+}
