@@ -154,32 +154,32 @@ public sealed partial class SchedulerGrain(
 
     public async Task Requeue(string jobKey, JobSpec spec, int attempt, DateTimeOffset notBefore)
     {
-        if (_allocations.TryGetValue(jobKey, out var held))
-        {
-            if (held.Attempt >= attempt)
-            {
-                return;
-            }
-
-            await Release(jobKey);
-        }
-
-        if (Ledger.Queue.TryGetValue(jobKey, out var queued) && queued.Attempt >= attempt)
+        if (_allocations.TryGetValue(jobKey, out var held) && held.Attempt >= attempt)
         {
             return;
         }
 
-        Ledger.Queue[jobKey] = new QueuedJob(spec, clock.UtcNow, attempt, notBefore);
-        _kick?.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan);
-        await _commit.Persist();
+        // The new attempt is queued durably before the old one's nodes are freed in the allocation ledger: a crash
+        // between the two leaves the old nodes held, and the watchdog's check of the job frees them; the other order
+        // could leave a job that is neither queued nor holding nodes, which nothing would ever look at again.
+        var freed = Free(jobKey);
+        if (!(Ledger.Queue.TryGetValue(jobKey, out var queued) && queued.Attempt >= attempt))
+        {
+            Ledger.Queue[jobKey] = new QueuedJob(spec, clock.UtcNow, attempt, notBefore);
+            _kick?.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+            await _commit.Persist();
+        }
+
+        if (freed)
+        {
+            await AllocationLedger.Shard(GrainFactory, jobKey).Remove(jobKey);
+        }
     }
 
     public async Task Release(string jobKey)
     {
-        _preempting.Remove(jobKey);
-        if (_allocations.Remove(jobKey, out var allocation))
+        if (Free(jobKey))
         {
-            Charge(allocation, _nodes, release: true);
             await AllocationLedger.Shard(GrainFactory, jobKey).Remove(jobKey);
         }
 
@@ -187,6 +187,19 @@ public sealed partial class SchedulerGrain(
         {
             await _commit.Persist();
         }
+    }
+
+    /// <summary>Frees the job's nodes in memory; true when it held some (the allocation ledger still lists them).</summary>
+    private bool Free(string jobKey)
+    {
+        _preempting.Remove(jobKey);
+        if (!_allocations.Remove(jobKey, out var allocation))
+        {
+            return false;
+        }
+
+        Charge(allocation, _nodes, release: true);
+        return true;
     }
 
     public async Task<Dictionary<string, string[]>> Impossible(JobSpec spec)
