@@ -6,6 +6,7 @@ namespace DePIN.Silo.Tests;
 /// The short form of issue 17's chaos run: three silos, 90 s of load with silo kills and stops, a PostgreSQL restart
 /// and node kills, then every acknowledged operation checked. The bench's <c>chaos</c> scenario is the long form.
 /// </summary>
+[Collection(nameof(ChaosTests))]
 public sealed class ChaosTests
 {
     [Fact]
@@ -25,3 +26,7 @@ public sealed class ChaosTests
         Assert.True(report.Lost == 0 && report.Duplicated == 0 && report.Problems.Count == 0, $"the checks found:\n{string.Join('\n', report.Problems)}\n{seen}");
     }
 }
+
+/// <summary>The chaos run alone: three silos, PostgreSQL and a fleet want the machine's cores to themselves.</summary>
+[CollectionDefinition(nameof(ChaosTests), DisableParallelization = true)]
+public sealed class ChaosCollection;
