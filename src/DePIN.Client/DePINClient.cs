@@ -1,3 +1,4 @@
+using DePIN.Abstractions.Streams;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using DePIN.Abstractions;

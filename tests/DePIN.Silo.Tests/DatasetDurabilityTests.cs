@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using DePIN.Abstractions.Datasets;
 using DePIN.Abstractions.Http;
-using DePIN.Client.Datasets;
 using DePIN.Core.Datasets;
 using DePIN.Testing;
 using Npgsql;

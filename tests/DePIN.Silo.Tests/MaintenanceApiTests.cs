@@ -67,7 +67,8 @@ public sealed class MaintenanceApiTests(MaintenanceSilo cluster) : IClassFixture
         Assert.Equal(HttpStatusCode.Accepted, accepted.StatusCode);
         Assert.True(draining.Maintenance!.Risk >= 0.9, $"risk {draining.Maintenance.Risk}");
         Assert.Equal("rule", draining.Maintenance.Source);
-        Assert.True(MetricsText.Value(metrics, "depin_node_risk", ("node", node.Id)) >= 0.9);
+        Assert.True(MetricsText.Value(metrics, "depin_nodes_by_risk", ("band", "high")) >= 1);
+        Assert.DoesNotContain(node.Id, metrics, StringComparison.Ordinal); // no series per node
         Assert.Equal(before + 1, MetricsText.Value(metrics, "depin_drains_total", ("reason", "risk")));
     }
 

@@ -4,7 +4,6 @@ using System.Text.Json.Nodes;
 using DePIN.Abstractions.Datasets;
 using DePIN.Abstractions.Http;
 using DePIN.Bench.Ingest;
-using DePIN.Client.Datasets;
 using DePIN.Core.Datasets;
 using DePIN.Core.Identity;
 using DePIN.Testing;

@@ -60,7 +60,7 @@ public sealed record JobEvent(
     [property: Id(3)] DateTimeOffset At,
     [property: Id(4)] string? Reason)
 {
-    /// <summary>A marker for <c>DePIN.Client.AttachedSubscription</c>: no job, the id in the reason.</summary>
+    /// <summary>A marker for <see cref="Streams.AttachedSubscription"/>: no job, the id in the reason.</summary>
     public static JobEvent Marker(string id) => new("", JobStatus.Queued, null, DateTimeOffset.UnixEpoch, id);
 
     /// <summary>The marker id of a marker event; null for a real one.</summary>

@@ -79,7 +79,7 @@ public sealed record NodeEvent(
     [property: Id(4)] DateTimeOffset At,
     [property: Id(5)] string Reason)
 {
-    /// <summary>A marker for <c>DePIN.Client.AttachedSubscription</c>: no node, the id in the reason.</summary>
+    /// <summary>A marker for <see cref="Streams.AttachedSubscription"/>: no node, the id in the reason.</summary>
     public static NodeEvent Marker(string id) => new("", "", null, NodeStatus.Registered, DateTimeOffset.UnixEpoch, id);
 
     /// <summary>The marker id of a marker event; null for a real one.</summary>

@@ -22,8 +22,8 @@ public static class RejectReasons
 /// The <c>DePIN</c> meter. Prometheus names, as the OpenTelemetry exporter writes them:
 /// <c>depin_nodes{status}</c>, <c>depin_telemetry_batches_total</c>, <c>depin_telemetry_rejected_total{reason}</c>,
 /// <c>depin_telemetry_lag_seconds</c>, <c>depin_jobs{state}</c>, <c>depin_placements_total{policy,outcome}</c>,
-/// <c>depin_placement_latency_seconds</c>, <c>depin_job_interruptions_total{reason}</c>, <c>depin_node_risk{node}</c>
-/// (for the nodes whose grains this silo hosts), <c>depin_anomalies_total{metric}</c>, <c>depin_drains_total{reason}</c>,
+/// <c>depin_placement_latency_seconds</c>, <c>depin_job_interruptions_total{reason}</c>, <c>depin_nodes_by_risk{band}</c>
+/// (the nodes whose grains this silo hosts; a node's own risk is served by the API, not as a series), <c>depin_anomalies_total{metric}</c>, <c>depin_drains_total{reason}</c>,
 /// <c>depin_ledger_postings_total{kind}</c>, <c>depin_slashes_total{reason}</c>, <c>depin_rate{region,class}</c>,
 /// <c>depin_rate_limited_total{scope}</c>.
 /// </summary>
@@ -73,8 +73,8 @@ public sealed class DePINMetrics
             description: "Nodes by status, as kept by the directory shards this silo hosts; sum over silos for the fleet.");
         _anomalies = meter.CreateCounter<long>("depin.anomalies", description: "Anomaly detector alarms on node telemetry, by metric.");
         _drains = meter.CreateCounter<long>("depin.drains", description: "Nodes drained, by reason (risk or operator).");
-        meter.CreateObservableGauge("depin.node.risk", () => _risk.Select(r => new Measurement<double>(r.Value, new KeyValuePair<string, object?>("node", r.Key))),
-            description: "Each node's last assessed risk of failing within the horizon, 0 to 1.");
+        meter.CreateObservableGauge("depin.nodes.by_risk", ObserveRisk,
+            description: "Nodes whose grains this silo hosts, by their last assessed risk of failing within the horizon: low (below 0.3), elevated (0.3 to 0.9), high (0.9 and above).");
         _contributions = meter.CreateCounter<long>("depin.dataset.contributions",
             description: "Dataset contributions by outcome: accepted, duplicate (a retry answered with its first receipt) or the reason for refusing it.");
         meter.CreateObservableGauge("depin.dataset.records", () => _datasetRecords.Select(d => new Measurement<long>(d.Value, new KeyValuePair<string, object?>("dataset", d.Key))),
@@ -108,6 +108,19 @@ public sealed class DePINMetrics
     public void Drained(string reason) => _drains.Add(1, new KeyValuePair<string, object?>("reason", reason));
 
     public void ReportRisk(string nodeId, double risk) => _risk[nodeId] = risk;
+
+    private IEnumerable<Measurement<int>> ObserveRisk()
+    {
+        int low = 0, elevated = 0, high = 0;
+        foreach (var risk in _risk.Values)
+        {
+            _ = risk < 0.3 ? low++ : risk < 0.9 ? elevated++ : high++;
+        }
+
+        yield return new Measurement<int>(low, new KeyValuePair<string, object?>("band", "low"));
+        yield return new Measurement<int>(elevated, new KeyValuePair<string, object?>("band", "elevated"));
+        yield return new Measurement<int>(high, new KeyValuePair<string, object?>("band", "high"));
+    }
 
     /// <summary>The node's grain left this silo: another reports it now.</summary>
     public void ForgetRisk(string nodeId) => _risk.TryRemove(nodeId, out _);

@@ -90,8 +90,14 @@ public sealed partial class JobGrain(
     IOptions<EconomyOptions> economy,
     DePINMetrics metrics,
     ILogger<JobGrain> logger)
-    : Grain, IJobGrain
+    : Grain, IJobGrain, IRemindable
 {
+    /// <summary>
+    /// The job checks on itself while it is placed, running, stopping or waiting for a new attempt, until it ends: the
+    /// scheduler's watchdog does so more often, but only while the scheduler is active and holds the job's nodes.
+    /// </summary>
+    private const string WatchReminder = "watch";
+
     private readonly JobOptions _options = options.Value;
 
     private JobState Job => state.State;
@@ -202,6 +208,7 @@ public sealed partial class JobGrain(
         Job.Slots = [.. assignments.Select(_ => new SlotState())];
         Job.PlacedAt = clock.UtcNow;
         var change = await Move(JobStatus.Placed, null);
+        await this.RegisterOrUpdateReminder(WatchReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         await Dispatch();
         await Announce(change);
         return true;
@@ -358,6 +365,15 @@ public sealed partial class JobGrain(
             return;
         }
 
+        if (await LostNode() is { } lost)
+        {
+            // The scheduler evacuates on the node's status event, which a dying silo can drop: ask the node itself.
+            metrics.JobInterrupted(lost.Status == NodeStatus.Offline ? "node_offline" : lost.Status.ToString().ToLowerInvariant());
+            await Interrupted(lost.NodeId, lost.Status != NodeStatus.Offline,
+                $"Node {lost.NodeId} went {lost.Status.ToString().ToLowerInvariant()}; the job resumes elsewhere from its checkpoints.");
+            return;
+        }
+
         if (Job.Slots.Length > 0 && Job.Slots.All(s => s.Result is not null))
         {
             await Verify(); // every result is in, but the verification did not finish (it failed, or a crash came first)
@@ -365,6 +381,23 @@ public sealed partial class JobGrain(
         }
 
         await Dispatch(); // heals an inbox write lost in a crash; a no-op for slots already there
+    }
+
+    /// <summary>A node holding one of the attempt's unfinished slots that is offline, draining or quarantined.</summary>
+    private async Task<(string NodeId, NodeStatus Status)?> LostNode()
+    {
+        var holding = Job.Assignments.Where((_, i) => i < Job.Slots.Length && Job.Slots[i].Result is null && !Job.Slots[i].Stopped)
+            .Select(a => a.NodeId).Distinct(StringComparer.Ordinal);
+        foreach (var nodeId in holding)
+        {
+            var node = await GrainFactory.GetGrain<INodeGrain>(nodeId).GetDetails();
+            if (node?.Status is NodeStatus.Offline or NodeStatus.Draining or NodeStatus.Quarantined)
+            {
+                return (nodeId, node.Status);
+            }
+        }
+
+        return null;
     }
 
     private ISchedulerGrain Scheduler => GrainFactory.Ref<ISchedulerGrain>(ISchedulerGrain.Key);
@@ -513,9 +546,23 @@ public sealed partial class JobGrain(
         Job.NotBefore = clock.UtcNow + (stopping.Failure ? Backoff(Job.Failures) : TimeSpan.Zero);
         await Announce(await Move(JobStatus.Queued, stopping.Reason));
 
-        // Queued first, then the scheduler: if this call is lost, the scheduler still holds the old attempt's nodes
-        // and so still has the job check on itself, which asks again.
+        // Queued first, then the scheduler: if this call is lost, the job's reminder (and the scheduler's watchdog,
+        // while it holds the old attempt's nodes) has the job check on itself, which asks again.
         await Scheduler.Requeue(Key, Job.Spec!, Job.Attempts + 1, Job.NotBefore);
+    }
+
+    public async Task ReceiveReminder(string reminderName, TickStatus status)
+    {
+        if (reminderName != WatchReminder)
+        {
+            return;
+        }
+
+        await Check();
+        if ((!Job.Exists || IsFinal(Job.Status)) && await this.GetReminder(WatchReminder) is { } reminder)
+        {
+            await this.UnregisterReminder(reminder);
+        }
     }
 
     /// <summary>The wait before the n-th retry: 10 s doubling to at most 10 min.</summary>

@@ -65,7 +65,6 @@ public sealed partial class SchedulerGrain(
     private Dictionary<string, Allocation> _allocations = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _preempting = new(StringComparer.Ordinal); // victim → the job it makes room for
     private readonly HashSet<string> _unannounced = new(StringComparer.Ordinal); // placed, but the job was not told yet
-    private readonly HashSet<(string JobKey, int Attempt, string NodeId)> _evacuated = []; // told to leave a lost node
     private readonly HashSet<string> _announcing = new(StringComparer.Ordinal); // being told now
     private readonly Queue<string> _watch = new(); // jobs holding nodes, in the order they are next checked on
     private List<NodeCandidate>? _ordered; // the placeable nodes in id order; null until needed after a change
@@ -304,8 +303,7 @@ public sealed partial class SchedulerGrain(
     {
         var went = status.ToString().ToLowerInvariant();
         var reason = status == NodeStatus.Offline ? "node_offline" : went;
-        var hit = _allocations.Where(a => a.Value.Nodes.Contains(nodeId, StringComparer.Ordinal) && _evacuated.Add((a.Key, a.Value.Attempt, nodeId)))
-            .Select(a => a.Key).ToList();
+        var hit = _allocations.Where(a => a.Value.Nodes.Contains(nodeId, StringComparer.Ordinal)).Select(a => a.Key).ToList();
         await Task.WhenAll(hit.Select(jobKey =>
         {
             metrics.JobInterrupted(reason);
@@ -711,16 +709,10 @@ public sealed partial class SchedulerGrain(
         var query = GrainFactory.GetGrain<INodeQueryGrain>(0);
         var seen = new Dictionary<string, NodeCandidate>(StringComparer.Ordinal);
         var fleet = new List<NodeCandidate>();
-        var down = new Dictionary<string, NodeStatus>(StringComparer.Ordinal);
         string? after = null;
         while (true)
         {
             var page = await query.List(new NodeQuery(After: after, Limit: NodeQuery.MaxLimit));
-            foreach (var node in page.Where(n => n.Status is NodeStatus.Offline or NodeStatus.Draining or NodeStatus.Quarantined))
-            {
-                down[node.NodeId] = node.Status;
-            }
-
             foreach (var node in page.Where(n => n.Status != NodeStatus.Quarantined))
             {
                 var candidate = Candidate(node);
@@ -755,27 +747,6 @@ public sealed partial class SchedulerGrain(
         _fleet = fleet;
         _directoryReadAt = clock.UtcNow;
         ReportRates(); // a region or class the fleet did not supply before has its rate on /metrics from now
-        await EvacuateMissed(down);
-    }
-
-    /// <summary>
-    /// Node events travel on a memory stream, which a dying silo can drop: what the directory says is down, while a
-    /// job still holds it, is evacuated here too, once per attempt and node.
-    /// </summary>
-    private async Task EvacuateMissed(Dictionary<string, NodeStatus> down)
-    {
-        _evacuated.RemoveWhere(key => !_allocations.TryGetValue(key.JobKey, out var held) || held.Attempt != key.Attempt);
-        var missed = _allocations
-            .SelectMany(a => a.Value.Nodes.Distinct(StringComparer.Ordinal).Select(node => (Job: a.Key, a.Value.Attempt, Node: node)))
-            .Where(x => down.ContainsKey(x.Node) && !_evacuated.Contains((x.Job, x.Attempt, x.Node)))
-            .Select(x => x.Node)
-            .Distinct(StringComparer.Ordinal)
-            .ToList();
-        foreach (var node in missed)
-        {
-            LogEvacuatingMissed(node, down[node]);
-            await Evacuate(node, down[node]);
-        }
     }
 
     private NodeCandidate Candidate(NodeSummary node)
@@ -851,9 +822,6 @@ public sealed partial class SchedulerGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobKey} could not check on itself; trying again next round")]
     private partial void LogCheckFailed(Exception exception, string jobKey);
-
-    [LoggerMessage(LogLevel.Warning, "Node {NodeId} is {Status} in the directory while jobs still hold it (its event was lost): evacuating")]
-    private partial void LogEvacuatingMissed(string nodeId, NodeStatus status);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Placed {JobKey} on {Nodes} node(s); predicted to stay whole with p={Probability}")]
     private partial void LogPlaced(string jobKey, int nodes, double? probability);

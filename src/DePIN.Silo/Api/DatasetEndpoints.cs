@@ -1,6 +1,5 @@
 using System.Globalization;
 using DePIN.Abstractions.Datasets;
-using DePIN.Client.Datasets;
 using DePIN.Grains.Datasets;
 using DePIN.Silo.Tenancy;
 using Microsoft.Extensions.Options;

@@ -5,7 +5,7 @@ using DePIN.Abstractions.Http;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
 using DePIN.Abstractions.Training;
-using DePIN.Client;
+using DePIN.Abstractions.Streams;
 using DePIN.Silo.Tenancy;
 using Microsoft.Extensions.Options;
 using Orleans.Streams;

@@ -1,8 +1,7 @@
-using DePIN.Abstractions.Datasets;
 using DePIN.Core.Datasets;
 using DePIN.Core.Identity;
 
-namespace DePIN.Client.Datasets;
+namespace DePIN.Abstractions.Datasets;
 
 /// <summary>Converts contributions between the HTTP shape and the signed canonical record.</summary>
 public static class Contributions

@@ -1,6 +1,6 @@
 using Orleans.Streams;
 
-namespace DePIN.Client;
+namespace DePIN.Abstractions.Streams;
 
 /// <summary>
 /// Explicit stream subscriptions that are attached when they return. Orleans attaches a new explicit subscriber to a
