@@ -44,6 +44,14 @@ public static class BatchKernel
         return new Progress(0, SHA256.HashData(input));
     }
 
+    /// <summary>Where a run at <paramref name="step"/> stops next: its next checkpoint, or the end.</summary>
+    public static long NextStop(long step, long checkpointEvery, long steps) =>
+        checkpointEvery > 0 ? Math.Min(steps, ((step / checkpointEvery) + 1) * checkpointEvery) : steps;
+
+    /// <summary>Whether a run that reached <paramref name="step"/> owes a checkpoint (never at the end: a result is due).</summary>
+    public static bool AtCheckpoint(long step, long checkpointEvery, long steps) =>
+        checkpointEvery > 0 && step % checkpointEvery == 0 && step < steps;
+
     /// <summary>Takes up to <paramref name="steps"/> more steps, stopping at <paramref name="until"/>.</summary>
     public static Progress Advance(Progress from, long steps, long until)
     {

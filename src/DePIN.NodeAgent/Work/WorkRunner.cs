@@ -134,9 +134,7 @@ public sealed partial class WorkRunner(
                     return;
                 }
 
-                var until = item.CheckpointEverySteps > 0
-                    ? Math.Min(batch.Steps, ((progress.Step / item.CheckpointEverySteps) + 1) * item.CheckpointEverySteps)
-                    : batch.Steps;
+                var until = BatchKernel.NextStop(progress.Step, item.CheckpointEverySteps, batch.Steps);
                 await cores.WaitAsync(token);
                 try
                 {
@@ -147,7 +145,7 @@ public sealed partial class WorkRunner(
                     cores.Release();
                 }
 
-                if (item.CheckpointEverySteps > 0 && progress.Step % item.CheckpointEverySteps == 0 && progress.Step < batch.Steps)
+                if (BatchKernel.AtCheckpoint(progress.Step, item.CheckpointEverySteps, batch.Steps))
                 {
                     if (!await Report(item, WorkReportKind.Checkpoint, progress.Step, token, Checkpoint(progress)))
                     {

@@ -211,9 +211,7 @@ public sealed class ChaosNode(TestNode node, ChaosCluster cluster, ChaosHistory 
                     return;
                 }
 
-                var until = item.CheckpointEverySteps > 0
-                    ? Math.Min(batch.Steps, ((progress.Step / item.CheckpointEverySteps) + 1) * item.CheckpointEverySteps)
-                    : batch.Steps;
+                var until = BatchKernel.NextStop(progress.Step, item.CheckpointEverySteps, batch.Steps);
                 await cores.WaitAsync(token);
                 try
                 {
@@ -225,7 +223,7 @@ public sealed class ChaosNode(TestNode node, ChaosCluster cluster, ChaosHistory 
                 }
 
                 await Task.Delay(Pace, token);
-                if (item.CheckpointEverySteps > 0 && progress.Step % item.CheckpointEverySteps == 0 && progress.Step < batch.Steps
+                if (BatchKernel.AtCheckpoint(progress.Step, item.CheckpointEverySteps, batch.Steps)
                     && !await Report(item, WorkReportKind.Checkpoint, progress.Step, token, Checkpoint(progress)))
                 {
                     return;
