@@ -1,3 +1,4 @@
+using DePIN.Abstractions.Nodes;
 using Orleans.Concurrency;
 
 namespace DePIN.Abstractions.Jobs;
@@ -30,12 +31,12 @@ public interface IJobGrain : IGrainWithStringKey
 
     /// <summary>
     /// One of the job's nodes went offline or is draining: the attempt ends, every other slot checkpoints and stops,
-    /// and the job queues again to resume from its checkpoints. Idempotent.
+    /// and the job queues again to resume from its checkpoints. Idempotent: the interruption is counted once, by the job.
     /// </summary>
     [Alias("Interrupted")]
-    Task Interrupted(string nodeId, bool nodeReachable, string reason);
+    Task Interrupted(string nodeId, NodeStatus status, string reason);
 
-    /// <summary>Higher-priority work needs the job's nodes: it checkpoints, stops and queues again. Idempotent.</summary>
+    /// <summary>Higher-priority work needs the job's nodes: it checkpoints, stops and queues again. Idempotent, counted once.</summary>
     [Alias("Preempt")]
     Task Preempt(string reason);
 

@@ -214,14 +214,14 @@ public sealed partial class JobGrain(
         return true;
     }
 
-    public async Task Interrupted(string nodeId, bool nodeReachable, string reason)
+    public async Task Interrupted(string nodeId, NodeStatus status, string reason)
     {
         if (!Job.Exists || !Active)
         {
             return;
         }
 
-        if (!nodeReachable)
+        if (status == NodeStatus.Offline)
         {
             // The node's agent holds a lease shorter than the silence that made it offline: it has stopped already.
             // Gone without a drain notice in the middle of its work, it abandoned the lease.
@@ -233,10 +233,11 @@ public sealed partial class JobGrain(
             }
         }
 
-        await BeginStop(reason, failure: false);
+        // The scheduler (on the node's event) and the job's own check may both find the loss: BeginStop counts it once.
+        await BeginStop(reason, failure: false, counted: status == NodeStatus.Offline ? "node_offline" : status.ToString().ToLowerInvariant());
     }
 
-    public Task Preempt(string reason) => Job.Exists && Active ? BeginStop(reason, failure: false) : Task.CompletedTask;
+    public Task Preempt(string reason) => Job.Exists && Active ? BeginStop(reason, failure: false, counted: "preempted") : Task.CompletedTask;
 
     public async Task<ReportOutcome> Report(WorkReport report)
     {
@@ -368,8 +369,7 @@ public sealed partial class JobGrain(
         if (await LostNode() is { } lost)
         {
             // The scheduler evacuates on the node's status event, which a dying silo can drop: ask the node itself.
-            metrics.JobInterrupted(lost.Status == NodeStatus.Offline ? "node_offline" : lost.Status.ToString().ToLowerInvariant());
-            await Interrupted(lost.NodeId, lost.Status != NodeStatus.Offline,
+            await Interrupted(lost.NodeId, lost.Status,
                 $"Node {lost.NodeId} went {lost.Status.ToString().ToLowerInvariant()}; the job resumes elsewhere from its checkpoints.");
             return;
         }
@@ -484,7 +484,7 @@ public sealed partial class JobGrain(
 
     /// <summary>
     /// Starts winding the attempt down; once every slot has stopped, the job queues again. A <paramref name="counted"/>
-    /// reason goes to <c>depin_job_interruptions_total</c> (the scheduler counts node loss and preemption itself).
+    /// reason goes to <c>depin_job_interruptions_total</c>, once per attempt however many callers find the same loss.
     /// </summary>
     private async Task BeginStop(string reason, bool failure, string? counted = null)
     {

@@ -301,15 +301,9 @@ public sealed partial class SchedulerGrain(
     /// </summary>
     private async Task Evacuate(string nodeId, NodeStatus status)
     {
-        var went = status.ToString().ToLowerInvariant();
-        var reason = status == NodeStatus.Offline ? "node_offline" : went;
         var hit = _allocations.Where(a => a.Value.Nodes.Contains(nodeId, StringComparer.Ordinal)).Select(a => a.Key).ToList();
-        await Task.WhenAll(hit.Select(jobKey =>
-        {
-            metrics.JobInterrupted(reason);
-            return GrainFactory.Ref<IJobGrain>(jobKey)
-                .Interrupted(nodeId, status != NodeStatus.Offline, $"Node {nodeId} went {went}; the job resumes elsewhere from its checkpoints.");
-        }));
+        await Task.WhenAll(hit.Select(jobKey => GrainFactory.Ref<IJobGrain>(jobKey).Interrupted(nodeId, status,
+            $"Node {nodeId} went {status.ToString().ToLowerInvariant()}; the job resumes elsewhere from its checkpoints.")));
     }
 
     public Task OnCompletedAsync() => Task.CompletedTask;
@@ -609,7 +603,6 @@ public sealed partial class SchedulerGrain(
                     foreach (var key in chosen)
                     {
                         _preempting[key] = jobKey;
-                        metrics.JobInterrupted("preempted");
                     }
 
                     return chosen;
