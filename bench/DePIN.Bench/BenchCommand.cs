@@ -25,7 +25,7 @@ namespace DePIN.Bench;
 public static class BenchCommand
 {
     private const string Usage = """
-        usage: DePIN.Bench ingest [--nodes 1000] [--seconds 30] [--connections 64] [--postgres CONNECTION_STRING] [--rate BATCHES_PER_S] [--window 300]
+        usage: DePIN.Bench ingest [--nodes 1000] [--seconds 30] [--connections 64] [--postgres CONNECTION_STRING] [--rate BATCHES_PER_S] [--window 300] [--relay 1]
                DePIN.Bench crypto [--iterations 20000]
                DePIN.Bench dataset [--contributors 1000] [--seconds 30] [--concurrency 256] [--postgres CONNECTION_STRING]
                DePIN.Bench placement [--nodes 10000] [--seconds 20] [--concurrency 32]
@@ -58,7 +58,8 @@ public static class BenchCommand
                     Connections: options.Int("connections", 64),
                     Postgres: options.String("postgres"),
                     Rate: options.Double("rate", 0),
-                    Window: options.Int("window", 300)), Console.Error),
+                    Window: options.Int("window", 300),
+                    Relay: options.Int("relay", 1)), Console.Error),
                 "crypto" => CryptoScenario.Prepare(options.Int("iterations", 20_000)),
                 "dataset" => DatasetScenario.Prepare(new DatasetSettings(
                     Contributors: options.Int("contributors", 1000),

@@ -9,6 +9,7 @@ using DePIN.Abstractions.Http;
 using DePIN.Abstractions.Inference;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
+using DePIN.Abstractions.Telemetry;
 using DePIN.Abstractions.Training;
 using DePIN.Core.Datasets;
 using DePIN.Core.Economy;
@@ -165,6 +166,10 @@ public sealed class HostileInputTests(QuietSilo cluster) : IClassFixture<QuietSi
             await cluster.NodeWhen(node.Id, n => n.LastSequence == 1, "the batch applied");
             world._taken["/v1/nodes"] = (HttpMethod.Post, "/v1/nodes", registration, true);
             world._taken["/v1/nodes/{id}/telemetry"] = (HttpMethod.Post, $"/v1/nodes/{node.Id}/telemetry", batch, true);
+            var relayed = world.Relayed(2, DateTimeOffset.UtcNow);
+            (await cluster.Http.PostAsync(RelayedTelemetry.Path, new ByteArrayContent(relayed) { Headers = { ContentType = new("application/json") } })).EnsureSuccessStatusCode();
+            await cluster.NodeWhen(node.Id, n => n.LastSequence == 2, "the relayed batch applied");
+            world._taken[RelayedTelemetry.Path] = (HttpMethod.Post, RelayedTelemetry.Path, relayed, false);
 
             world._tenantKey = await jobs.NewTenant();
             world._tenant = world._tenantKey.Split('.')[0];
@@ -344,10 +349,22 @@ public sealed class HostileInputTests(QuietSilo cluster) : IClassFixture<QuietSi
             }
         }
 
+        /// <summary>The world's node's batch <paramref name="sequence"/>, signed and relayed.</summary>
+        private byte[] Relayed(long sequence, DateTimeOffset at)
+        {
+            var batch = TestNode.Json(_node.Batch(sequence, at));
+            return RelayedTelemetry.Envelope([new SignedBatch(_node.Id, batch, _node.Signer.Sign(batch))]);
+        }
+
         /// <summary>A well-formed body for the route, the starting point of the mutations.</summary>
         private byte[] Valid(string template)
         {
             var now = DateTimeOffset.UtcNow;
+            if (template == RelayedTelemetry.Path)
+            {
+                return Relayed(3, now);
+            }
+
             object body = template switch
             {
                 "/v1/nodes" => _node.Registration(now),

@@ -38,6 +38,13 @@ public sealed class BenchNode(NodeSigner signer, NodeCapabilities capabilities)
         return await connection.Post(_telemetryPath, body, signature) == 202;
     }
 
+    /// <summary>The next batch, signed, for a relay to carry.</summary>
+    public SignedBatch NextSigned()
+    {
+        var body = NextBody();
+        return new SignedBatch(Id, body, signer.Sign(body));
+    }
+
     /// <summary>The next batch's body, as <see cref="SendNext"/> would post it.</summary>
     public byte[] NextBody()
     {

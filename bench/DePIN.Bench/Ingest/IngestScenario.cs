@@ -9,7 +9,9 @@ namespace DePIN.Bench.Ingest;
 
 /// <param name="Rate">Batches a second to offer (0: as many as the silo takes).</param>
 /// <param name="Window">Seconds per reported window of a long run (a soak): p99 lag, rate and RSS for each.</param>
-public sealed record IngestSettings(int Nodes, int Seconds, int Connections, string? Postgres, double Rate = 0, int Window = 300);
+/// <param name="Relay">Batches per request: 1 posts each node's batch on its own; more sends them relayed, many nodes'
+/// signed batches in one request to <c>/v1/telemetry</c>, as an agent of several nodes or a site's gateway does.</param>
+public sealed record IngestSettings(int Nodes, int Seconds, int Connections, string? Postgres, double Rate = 0, int Window = 300, int Relay = 1);
 
 /// <summary>
 /// Telemetry ingestion end to end: signed batches over real HTTP into a local silo (signature check, node grain,
@@ -41,7 +43,7 @@ public static class IngestScenario
             async (node, cancellationToken) => await node.Register(http, cancellationToken));
         progress.WriteLine($"registered {nodes.Length} nodes in {clock.Elapsed.TotalSeconds:0.0} s");
 
-        var load = new LoadGenerator(new IPEndPoint(IPAddress.Loopback, port), nodes, settings.Connections, settings.Rate);
+        var load = new LoadGenerator(new IPEndPoint(IPAddress.Loopback, port), nodes, settings.Connections, settings.Rate, settings.Relay);
         await load.Run(WarmUp);
         progress.WriteLine($"warmed up for {WarmUp.TotalSeconds:0} s");
 
@@ -117,6 +119,7 @@ public static class IngestScenario
             ["offered_per_s"] = settings.Rate > 0 ? settings.Rate : null,
             ["seconds"] = settings.Seconds,
             ["connections"] = settings.Connections,
+            ["batches_per_request"] = settings.Relay,
             ["storage"] = settings.Postgres is null ? "memory" : "postgresql",
         };
         if (windows.Count > 0)

@@ -17,6 +17,7 @@ public sealed class RawHttpConnection : IDisposable
     private readonly Socket _socket;
     private readonly byte[] _hostHeader;
     private byte[] _receive = new byte[8192];
+    private Range _body;
 
     private RawHttpConnection(Socket socket, EndPoint endPoint)
     {
@@ -31,7 +32,11 @@ public sealed class RawHttpConnection : IDisposable
         return new RawHttpConnection(socket, endPoint);
     }
 
-    /// <summary>Posts a JSON body with a signature header; returns the response's status code.</summary>
+    /// <summary>The last response's body as it came (chunk framing included when it was chunked).</summary>
+    public ReadOnlySpan<byte> LastBody => _receive.AsSpan(_body);
+
+    /// <summary>Posts a JSON body, with a signature header unless <paramref name="signatureBase64"/> is empty; returns
+    /// the response's status code.</summary>
     public async Task<int> Post(string path, ReadOnlyMemory<byte> body, ReadOnlyMemory<byte> signatureBase64)
     {
         var request = ArrayPool<byte>.Shared.Rent(body.Length + path.Length + signatureBase64.Length + 256);
@@ -44,8 +49,12 @@ public sealed class RawHttpConnection : IDisposable
             length += Write(request, length, "Content-Type: application/json\r\nContent-Length: "u8);
             Utf8Formatter.TryFormat(body.Length, request.AsSpan(length), out var written);
             length += written;
-            length += Write(request, length, "\r\nDePIN-Signature: "u8);
-            length += Write(request, length, signatureBase64.Span);
+            if (!signatureBase64.IsEmpty)
+            {
+                length += Write(request, length, "\r\nDePIN-Signature: "u8);
+                length += Write(request, length, signatureBase64.Span);
+            }
+
             length += Write(request, length, "\r\n\r\n"u8);
             length += Write(request, length, body.Span);
             await _socket.SendAsync(request.AsMemory(0, length), SocketFlags.None);
@@ -81,6 +90,7 @@ public sealed class RawHttpConnection : IDisposable
                 filled += await Receive(filled);
             }
 
+            _body = bodyStart..filled;
             return status;
         }
 
@@ -90,6 +100,7 @@ public sealed class RawHttpConnection : IDisposable
             filled += await Receive(filled);
         }
 
+        _body = bodyStart..(bodyStart + contentLength);
         return status;
     }
 

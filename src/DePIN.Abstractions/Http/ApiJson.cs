@@ -69,6 +69,7 @@ public sealed class FiniteDoubleConverter : JsonConverter<double>
 [JsonSerializable(typeof(NodeSummary[]))]
 [JsonSerializable(typeof(NodeEvent))]
 [JsonSerializable(typeof(TelemetryBatch))]
+[JsonSerializable(typeof(RelayResults))]
 [JsonSerializable(typeof(JobSpec))]
 [JsonSerializable(typeof(JobDetails))]
 [JsonSerializable(typeof(JobSummary[]))]

@@ -31,7 +31,8 @@ public interface IJobGrain : IGrainWithStringKey
 
     /// <summary>
     /// One of the job's nodes went offline or is draining: the attempt ends, every other slot checkpoints and stops,
-    /// and the job queues again to resume from its checkpoints. Idempotent: the interruption is counted once, by the job.
+    /// and the job queues again to resume from its checkpoints. Idempotent: the interruption is counted once, by the job;
+    /// a node the current attempt does not hold (news that came late) is ignored.
     /// </summary>
     [Alias("Interrupted")]
     Task Interrupted(string nodeId, NodeStatus status, string reason);

@@ -216,7 +216,8 @@ public sealed partial class JobGrain(
 
     public async Task Interrupted(string nodeId, NodeStatus status, string reason)
     {
-        if (!Job.Exists || !Active)
+        // News of a node the attempt does not hold (an earlier attempt's, arriving late) is not this attempt's loss.
+        if (!Job.Exists || !Active || !Job.Assignments.Any(a => a.NodeId == nodeId))
         {
             return;
         }

@@ -8,6 +8,12 @@ public sealed class ApiOptions
     /// <summary>Largest telemetry batch body accepted, in bytes; larger ones get 413.</summary>
     public int MaxTelemetryBytes { get; set; } = 64 * 1024;
 
+    /// <summary>Largest body of <c>/v1/telemetry</c>, many nodes' batches relayed at once, in bytes.</summary>
+    public int MaxRelayBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>Most batches relayed in one request to <c>/v1/telemetry</c>.</summary>
+    public int MaxRelayBatches { get; set; } = 1000;
+
     /// <summary>Most samples in one batch (an agent catching up after an outage sends several).</summary>
     public int MaxSamplesPerBatch { get; set; } = 120;
 

@@ -1,10 +1,7 @@
-using System.Text.Json;
 using DePIN.Abstractions.Http;
 using DePIN.Abstractions.Nodes;
-using DePIN.Abstractions.Telemetry;
 using DePIN.Core.Identity;
 using DePIN.Grains;
-using DePIN.Grains.Diagnostics;
 using DePIN.Grains.Nodes;
 using DePIN.Silo.Nodes;
 using DePIN.Silo.Tenancy;
@@ -13,8 +10,8 @@ using Microsoft.Extensions.Options;
 namespace DePIN.Silo.Api;
 
 /// <summary>
-/// <c>/v1/nodes</c>: registration and telemetry from node agents (both signed with the node's key), listings and
-/// lookups for everyone else.
+/// <c>/v1/nodes</c>: registration from node agents (signed with the node's key), listings and lookups for everyone
+/// else, maintenance for operators. Telemetry is in <see cref="TelemetryEndpoints"/>.
 /// </summary>
 public static class NodeEndpoints
 {
@@ -34,19 +31,6 @@ public static class NodeEndpoints
             .ProducesProblem(StatusCodes.Status403Forbidden)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
-
-        nodes.MapPost("/{id}/telemetry", Ingest)
-            .WithName("PostTelemetry")
-            .WithSummary("Takes a signed telemetry batch from a node's agent.")
-            .WithDescription("Signed like a registration. 202 once the batch is journaled and applied by the node's grain, so a crash cannot lose it; a batch whose sequence number is not above the last accepted one (a retry or a replay) is answered 202 too and changes nothing; one signed too long ago is refused (422).")
-            .Accepts<TelemetryBatch>("application/json")
-            .Produces(StatusCodes.Status202Accepted)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 
         nodes.MapGet("/", List)
             .WithName("ListNodes")
@@ -146,55 +130,6 @@ public static class NodeEndpoints
                 return Problems.StaleRegistration();
             default:
                 return Problems.KeyMismatch(nodeId);
-        }
-    }
-
-    private static async Task<IResult> Ingest(
-        string id, HttpRequest request, NodeKeyCache keys, IGrainFactory grains, PlatformClock clock,
-        DePINMetrics metrics, IOptions<ApiOptions> apiOptions, IOptions<NodeOptions> nodeOptions,
-        CancellationToken cancellationToken)
-    {
-        var api = apiOptions.Value;
-        var (signed, refused, reason) = await NodeSignedRequest.Read(id, request, api.MaxTelemetryBytes, keys, cancellationToken);
-        if (signed is null)
-        {
-            metrics.BatchRejected(reason!);
-            return refused!;
-        }
-
-        using var body = signed;
-        TelemetryBatch? batch;
-        try
-        {
-            batch = JsonSerializer.Deserialize<TelemetryBatch>(body.Bytes, ApiJson.Options);
-        }
-        catch (JsonException ex)
-        {
-            metrics.BatchRejected(RejectReasons.Malformed);
-            return Problems.Malformed("telemetry batch", ex);
-        }
-
-        var errors = batch is null
-            ? new Dictionary<string, string[]> { ["body"] = ["must be a JSON object"] }
-            : Validation.Check(batch, id, clock.UtcNow, nodeOptions.Value.MaxClockSkew, api.MaxSamplesPerBatch);
-        if (errors.Count > 0)
-        {
-            metrics.BatchRejected(RejectReasons.Malformed);
-            return Problems.Malformed("telemetry batch", errors);
-        }
-
-        switch (await grains.GetGrain<INodeGrain>(id).Report(batch!))
-        {
-            case TelemetryVerdict.Accepted or TelemetryVerdict.Replayed:
-                return TypedResults.Accepted((string?)null);
-            case TelemetryVerdict.Stale:
-                return Problems.StaleBatch(nodeOptions.Value.MaxBatchAge);
-            case TelemetryVerdict.UnknownNode:
-                return Problems.UnknownNode(id);
-            default:
-                // The journal is behind: shed load; the agent retries.
-                request.HttpContext.Response.Headers.RetryAfter = "1";
-                return Problems.Overloaded();
         }
     }
 

@@ -22,6 +22,9 @@ public sealed class SignedBody : IDisposable
 
     public ReadOnlySpan<byte> Bytes => _buffer.AsSpan(0, Length);
 
+    /// <summary>The body as memory, to keep slices of across awaits (valid until disposed).</summary>
+    public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, Length);
+
     /// <summary>Reads the body; null when it is longer than <paramref name="limit"/> bytes.</summary>
     public static async Task<SignedBody?> Read(HttpRequest request, int limit, CancellationToken cancellationToken)
     {

@@ -33,6 +33,7 @@ public static class ApiExtensions
         app.UseStatusCodePages(); // an error the framework answers with no body (404 for no route, 415...) gets problem details
         app.MapOpenApi();
         app.MapNodeEndpoints();
+        app.MapTelemetryEndpoints();
         app.MapJobEndpoints();
         app.MapWorkEndpoints();
         app.MapDatasetEndpoints();
