@@ -59,12 +59,20 @@ public static class CryptoScenario
             action(); // warm up
         }
 
-        var clock = Stopwatch.StartNew();
-        for (var i = 0; i < iterations; i++)
+        // The fastest of five rounds: a round that another thread (a GC, a silo winding down) shared the core with
+        // measures that thread too.
+        var fastest = double.MaxValue;
+        for (var round = 0; round < 5; round++)
         {
-            action();
+            var clock = Stopwatch.StartNew();
+            for (var i = 0; i < iterations / 5; i++)
+            {
+                action();
+            }
+
+            fastest = Math.Min(fastest, clock.Elapsed.TotalMicroseconds / (iterations / 5));
         }
 
-        return clock.Elapsed.TotalMicroseconds / iterations;
+        return fastest;
     }
 }
