@@ -42,6 +42,9 @@ public sealed class ChaosHistory
 
     public int SiloRestarts;
 
+    /// <summary>Silo starts that failed while PostgreSQL was restarting (or just after), and were tried again.</summary>
+    public int SiloStartFailures;
+
     public long ContributionsSent;
 
     /// <summary>Node kills that found no node holding work within 15 s and took an idle one.</summary>

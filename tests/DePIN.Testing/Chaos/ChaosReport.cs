@@ -11,6 +11,8 @@ public sealed record ChaosReport
     public int SiloKills { get; init; }
     public int SiloStops { get; init; }
     public int SiloRestarts { get; init; }
+
+    public int SiloStartFailures { get; init; }
     public int PostgresRestarts { get; init; }
     public int NodesKilled { get; init; }
     public int NodesKilledIdle { get; init; }
@@ -63,6 +65,7 @@ public sealed record ChaosReport
         ["silo_sigkills"] = SiloKills,
         ["silo_graceful_stops"] = SiloStops,
         ["silo_restarts"] = SiloRestarts,
+        ["silo_start_failures"] = SiloStartFailures,
         ["recovery_p99_s"] = RecoveryP99Seconds,
         ["recovery_max_s"] = RecoveryMaxSeconds,
         ["graceful_stop_max_s"] = GracefulStopMaxSeconds,

@@ -79,6 +79,7 @@ public static class ChaosRun
                 SiloKills = faultsSeen.Count(f => !f.Graceful),
                 SiloStops = faultsSeen.Count(f => f.Graceful),
                 SiloRestarts = history.SiloRestarts,
+                SiloStartFailures = history.SiloStartFailures,
                 PostgresRestarts = history.PostgresRestarts,
                 NodesKilled = nodesKilled,
                 NodesKilledIdle = history.NodesKilledIdle,
