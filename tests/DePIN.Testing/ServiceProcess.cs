@@ -13,6 +13,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
 {
     private readonly Process _process;
     private readonly ConcurrentQueue<string> _output = new();
+    private readonly ConcurrentQueue<string> _firstFailure = new();
 
     private readonly X509Certificate2? _https;
 
@@ -35,8 +36,10 @@ public sealed partial class ServiceProcess : IAsyncDisposable
     public int ProcessId => _process.Id;
     public bool HasExited => _process.HasExited;
 
-    /// <summary>The last lines the process wrote, for failure messages.</summary>
-    public string Output => string.Join('\n', _output);
+    /// <summary>The first error the process logged (what usually starts a cascade) and the last lines it wrote, for failure messages.</summary>
+    public string Output => _firstFailure.IsEmpty
+        ? string.Join('\n', _output)
+        : $"first error:\n{string.Join('\n', _firstFailure)}\n...\nlast lines:\n{string.Join('\n', _output)}";
 
     /// <summary>Starts a silo and waits until its /health answers 200.</summary>
     /// <param name="httpPort">The HTTP port, to start a silo again where its clients expect it; a free one when null.</param>
@@ -213,6 +216,12 @@ public sealed partial class ServiceProcess : IAsyncDisposable
         if (line is null)
         {
             return;
+        }
+
+        if ((_firstFailure.IsEmpty && (line.StartsWith("fail:", StringComparison.Ordinal) || line.StartsWith("crit:", StringComparison.Ordinal)))
+            || _firstFailure.Count is > 0 and < 60)
+        {
+            _firstFailure.Enqueue(line);
         }
 
         _output.Enqueue(line);
