@@ -16,6 +16,8 @@ public static class RejectReasons
     public const string Stale = "stale";
     public const string Overloaded = "overloaded";
     public const string RateLimited = "rate_limited";
+
+    public static readonly string[] All = [BadSignature, Oversize, Malformed, UnknownNode, Replayed, Stale, Overloaded, RateLimited];
 }
 
 /// <summary>
@@ -89,6 +91,25 @@ public sealed class DePINMetrics
             description: "The lease rate per unit-hour (a GPU for class gpu, a core for class cpu) in each region, as the market grain on this silo set it.");
         meter.CreateObservableGauge("depin.jobs", _jobs.Observe,
             description: "Jobs by state, as kept by the tenant job indexes this silo hosts; sum over silos for the platform.");
+
+        // Every counter is exported from the start, at 0 for each label value known in advance: a series that appears
+        // only with its first event leaves a board's panel empty and an alert on its rate blind (Prometheus' advice).
+        _batches.Add(0);
+        Zero(_rejected, "reason", RejectReasons.All);
+        Zero(_interruptions, "reason", "node_offline", "draining", "quarantined", "preempted", "agent_stopped", "replica_failed", "not_started", "no_majority");
+        Zero(_anomalies, "metric", DePIN.Core.Maintenance.HealthSample.Metrics);
+        Zero(_drains, "reason", "risk", "operator");
+        Zero(_contributions, "outcome", "accepted", "duplicate");
+        Zero(_slashes, "reason", "disagreed", "abandoned");
+        Zero(_rateLimited, "scope", "node", "tenant");
+    }
+
+    private static void Zero(Counter<long> counter, string label, params string[] values)
+    {
+        foreach (var value in values)
+        {
+            counter.Add(0, new KeyValuePair<string, object?>(label, value));
+        }
     }
 
     public void BatchAccepted() => _batches.Add(1);
