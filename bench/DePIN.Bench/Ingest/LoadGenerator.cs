@@ -69,7 +69,8 @@ public sealed class LoadGenerator(System.Net.IPEndPoint silo, BenchNode[] nodes,
     // 207: {"accepted":N,"results":[...]} (chunk framing before it, if any).
     private static int Accepted(ReadOnlySpan<byte> body)
     {
-        var at = body.IndexOf("\"accepted\":"u8);
-        return at >= 0 && Utf8Parser.TryParse(body[(at + 11)..], out int accepted, out _) ? accepted : 0;
+        var key = "\"accepted\":"u8;
+        var at = body.IndexOf(key);
+        return at >= 0 && Utf8Parser.TryParse(body[(at + key.Length)..], out int accepted, out _) ? accepted : 0;
     }
 }

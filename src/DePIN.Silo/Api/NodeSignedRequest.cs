@@ -27,11 +27,8 @@ public static class NodeSignedRequest
             return (null, Problems.Oversize(limit), RejectReasons.Oversize);
         }
 
-        var problem = await keys.Find(nodeId) is not { } key
-            ? (Problems.UnknownNode(nodeId), RejectReasons.UnknownNode)
-            : body.Signature is not { } signature || !NodeIdentity.Verify(key, body.Bytes, signature)
-                ? (Problems.BadSignature($"The {ApiJson.SignatureHeader} header must hold the base64 Ed25519 signature of the exact body, made with node {nodeId}'s key."), RejectReasons.BadSignature)
-                : ((IResult, string)?)null;
+        var problem = await Verify(nodeId, body.Memory, body.Signature, keys,
+            $"The {ApiJson.SignatureHeader} header must hold the base64 Ed25519 signature of the exact body, made with node {nodeId}'s key.");
         if (problem is null && request.HttpContext.RequestServices.GetRequiredService<RateLimits>().Node(nodeId, request.HttpContext.Response) is { } limited)
         {
             problem = (limited, RejectReasons.RateLimited);
@@ -45,6 +42,19 @@ public static class NodeSignedRequest
 
         return (body, null, null);
     }
+
+    /// <summary>
+    /// Null when <paramref name="signature"/> is node <paramref name="nodeId"/>'s signature of <paramref name="bytes"/>;
+    /// otherwise the problem (404 for a node that is not registered, 401 with <paramref name="badSignature"/> as its
+    /// detail) and the reject reason to count.
+    /// </summary>
+    public static async ValueTask<(IResult Problem, string Reason)?> Verify(
+        string nodeId, ReadOnlyMemory<byte> bytes, byte[]? signature, NodeKeyCache keys, string badSignature) =>
+        !NodeIdentity.IsWellFormedNodeId(nodeId) || await keys.Find(nodeId) is not { } key
+            ? (Problems.UnknownNode(nodeId), RejectReasons.UnknownNode)
+            : signature is null || !NodeIdentity.Verify(key, bytes.Span, signature)
+                ? (Problems.BadSignature(badSignature), RejectReasons.BadSignature)
+                : null;
 
     /// <summary>The verified body parsed as <typeparamref name="T"/>, or the problem to answer with.</summary>
     public static async Task<(T? Value, IResult? Problem)> ReadJson<T>(

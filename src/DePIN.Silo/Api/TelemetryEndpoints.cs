@@ -2,7 +2,6 @@ using System.Text.Json;
 using DePIN.Abstractions.Http;
 using DePIN.Abstractions.Nodes;
 using DePIN.Abstractions.Telemetry;
-using DePIN.Core.Identity;
 using DePIN.Grains;
 using DePIN.Grains.Diagnostics;
 using DePIN.Grains.Nodes;
@@ -95,10 +94,10 @@ public static class TelemetryEndpoints
         for (var i = 0; i < items.Length; i++)
         {
             var (nodeId, signature, bytes) = items[i];
-            var problem = bytes.Length > api.MaxTelemetryBytes ? (Problems.Oversize(api.MaxTelemetryBytes), RejectReasons.Oversize)
-                : !NodeIdentity.IsWellFormedNodeId(nodeId) || await keys.Find(nodeId) is not { } key ? (Problems.UnknownNode(nodeId), RejectReasons.UnknownNode)
-                : !NodeIdentity.Verify(key, bytes.Span, signature) ? (Problems.BadSignature($"batches[{i}].signature must be the base64 Ed25519 signature of the batch's exact bytes, made with node {nodeId}'s key."), RejectReasons.BadSignature)
-                : ((IResult, string)?)null;
+            var problem = bytes.Length > api.MaxTelemetryBytes
+                ? (Problems.Oversize(api.MaxTelemetryBytes), RejectReasons.Oversize)
+                : await NodeSignedRequest.Verify(nodeId, bytes, signature, keys,
+                    $"batches[{i}].signature must be the base64 Ed25519 signature of the batch's exact bytes, made with node {nodeId}'s key.");
             if (problem is { } p)
             {
                 metrics.BatchRejected(p.Item2);
