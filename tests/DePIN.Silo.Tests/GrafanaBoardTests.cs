@@ -9,11 +9,12 @@ namespace DePIN.Silo.Tests;
 /// <summary>
 /// The Grafana board shipped in <c>k8s/depin/dashboards/depin.json</c> reads only metrics a real silo exports: a silo
 /// takes a node's telemetry, places a job and holds a dataset, and every metric name in every query must be on its
-/// <c>/metrics</c>.
+/// <c>/metrics</c>; so must every metric name in the alerting rules of <c>k8s/depin/rules</c>.
 /// </summary>
 public sealed partial class GrafanaBoardTests(SiloOnPostgres cluster) : IClassFixture<SiloOnPostgres>
 {
     private static readonly string Board = Path.Combine(Repository.Root, "k8s", "depin", "dashboards", "depin.json");
+    private static readonly string Rules = Path.Combine(Repository.Root, "k8s", "depin", "rules", "depin.rules.yaml");
 
     [Fact]
     public async Task Every_query_of_the_board_reads_a_metric_the_silo_exports_and_every_section_is_there()
@@ -32,6 +33,12 @@ public sealed partial class GrafanaBoardTests(SiloOnPostgres cluster) : IClassFi
         Assert.True(queries.Length >= 15, $"only {queries.Length} queries");
         Assert.Equal(["Fleet", "Ingest", "Jobs", "Datasets", "Maintenance"],
             panels.Where(p => p.GetProperty("type").GetString() == "row").Select(p => p.GetProperty("title").GetString()));
+
+        // The alerting rules shipped beside the board read the same exported names.
+        var rules = (await File.ReadAllLinesAsync(Rules)).Where(l => l.TrimStart().StartsWith("expr:", StringComparison.Ordinal)).ToArray();
+        var unknownInRules = rules.SelectMany(r => MetricName().Matches(r).Select(m => m.Value)).Where(n => !exported.Contains(n)).ToArray();
+        Assert.True(rules.Length >= 8, $"only {rules.Length} rules");
+        Assert.True(unknownInRules.Length == 0, "rules read names not exported: " + string.Join(", ", unknownInRules));
     }
 
     /// <summary>The metric names on the silo's /metrics once it has taken telemetry, placed a job and created a dataset.</summary>

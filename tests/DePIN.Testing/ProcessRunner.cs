@@ -15,13 +15,17 @@ public static class ProcessRunner
             : throw new InvalidOperationException($"{file} {string.Join(' ', list)} exited with {exitCode}:\n{output}{error}");
     }
 
-    /// <summary>Runs the command, with <paramref name="environment"/> added, and returns its exit code, standard output and standard error.</summary>
+    /// <summary>
+    /// Runs the command, with <paramref name="environment"/> added and <paramref name="input"/> on its standard input,
+    /// and returns its exit code, standard output and standard error.
+    /// </summary>
     public static async Task<(int ExitCode, string Output, string Error)> Capture(
         string file, IEnumerable<string> arguments, TimeSpan? timeout = null, string? workingDirectory = null,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null, string? input = null)
     {
         var info = new ProcessStartInfo(file)
         {
+            RedirectStandardInput = input is not null,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
@@ -40,6 +44,12 @@ public static class ProcessRunner
         using var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {file}.");
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
+        if (input is not null)
+        {
+            await process.StandardInput.WriteAsync(input);
+            process.StandardInput.Close();
+        }
+
         using var cancel = new CancellationTokenSource(timeout ?? TimeSpan.FromMinutes(2));
         try
         {
