@@ -54,6 +54,9 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- if eq (int .Values.orleans.siloPort) (int .Values.orleans.gatewayPort) }}
 {{- fail "orleans.siloPort and orleans.gatewayPort must differ" }}
 {{- end }}
+{{- if le (int .Values.terminationGracePeriodSeconds) (int .Values.shutdownTimeoutSeconds) }}
+{{- fail "terminationGracePeriodSeconds must exceed shutdownTimeoutSeconds, or Kubernetes kills a silo still handing its grains over" }}
+{{- end }}
 {{- if and .Values.pdb.create (ge (int .Values.pdb.maxUnavailable) (int .Values.replicaCount)) (gt (int .Values.replicaCount) 1) }}
 {{- fail "pdb.maxUnavailable must be below replicaCount, or the budget protects nothing" }}
 {{- end }}
