@@ -1,14 +1,10 @@
-using System.Text.Json;
 using DePIN.Abstractions;
 using DePIN.Abstractions.Datasets;
-using DePIN.Abstractions.Http;
 using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
 using DePIN.Abstractions.Training;
-using DePIN.Abstractions.Streams;
 using DePIN.Silo.Tenancy;
 using Microsoft.Extensions.Options;
-using Orleans.Streams;
 
 namespace DePIN.Silo.Api;
 
@@ -223,49 +219,10 @@ public static class JobEndpoints
         var job = owner is not null && JobSpecRules.IsJobId(id) ? cluster.GetGrain<IJobGrain>(JobKey.For(owner, id)) : null;
         var stream = job is null ? null : cluster.GetStreamProvider(StreamNames.Provider)
             .GetStream<JobEvent>(StreamId.Create(StreamNames.JobEvents, owner!));
-        var events = System.Threading.Channels.Channel.CreateUnbounded<JobEvent>();
-        StreamSubscriptionHandle<JobEvent>? subscription = null;
-        try
-        {
-            // Subscribe (attached) before looking the job up, so nothing after the lookup is missed.
-            if (stream is not null)
-            {
-                subscription = await stream.SubscribeAttachedAsync(
-                    e => e.JobId == id ? events.Writer.WriteAsync(e).AsTask() : Task.CompletedTask,
-                    JobEvent.Marker, JobEvent.MarkerId, cancellationToken);
-            }
-
-            if (owner is null || job is null || await job.Get() is not { } current)
-            {
-                await (problem ?? Problems.UnknownJob(id)).ExecuteAsync(context);
-                return;
-            }
-
-            context.Response.ContentType = "text/event-stream";
-            context.Response.Headers.CacheControl = "no-cache";
-            await Send(context, new JobEvent(id, current.Status, null, current.UpdatedAt, current.Reason), cancellationToken);
-            await foreach (var e in events.Reader.ReadAllAsync(cancellationToken))
-            {
-                await Send(context, e, cancellationToken);
-            }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // The client went away.
-        }
-        finally
-        {
-            if (subscription is not null)
-            {
-                await subscription.UnsubscribeAsync();
-            }
-        }
-    }
-
-    private static async Task Send(HttpContext context, JobEvent e, CancellationToken cancellationToken)
-    {
-        await context.Response.WriteAsync($"event: {e.Status.ToString().ToLowerInvariant()}\ndata: {JsonSerializer.Serialize(e, ApiJson.Options)}\n\n", cancellationToken);
-        await context.Response.Body.FlushAsync(cancellationToken);
+        await ServerSentEvents.Watch(context, stream,
+            new ServerSentEvents.Relay<JobEvent>(e => e.JobId == id, e => e.Status.ToString().ToLowerInvariant(), JobEvent.Marker, JobEvent.MarkerId),
+            async () => await job!.Get() is { } now ? new JobEvent(id, now.Status, null, now.UpdatedAt, now.Reason) : null,
+            () => problem ?? Problems.UnknownJob(id), cancellationToken);
     }
 
     private static async Task<IResult> CreateTenant(HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> api, CancellationToken cancellationToken)

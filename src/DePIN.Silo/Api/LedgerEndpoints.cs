@@ -1,6 +1,8 @@
 using DePIN.Abstractions.Economy;
+using DePIN.Abstractions.Nodes;
 using DePIN.Abstractions.Jobs;
 using DePIN.Core.Economy;
+using DePIN.Core.Identity;
 using DePIN.Grains;
 using DePIN.Grains.Economy;
 using DePIN.Grains.Nodes;
@@ -65,6 +67,11 @@ public static class LedgerEndpoints
             .Produces<LedgerHeadView>();
 
         var node = app.MapGroup("/v1/nodes/{id}").WithTags("Ledger");
+        node.MapGet("/accounts", NodeAccounts)
+            .WithName("ListNodeAccounts")
+            .WithSummary("A node's accounts that exist (provider: what it earned serving work; contributor: what it earned for data; stake), each with its balance in microcredits.")
+            .Produces<AccountView[]>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
         NodeRequest<StakeRequest>(node.MapPost("/stake", Stake).WithName("Stake")
             .WithSummary("Signed by the node: moves funds from its provider balance into its stake, which slashing takes from."));
         NodeRequest<StakeRequest>(node.MapPost("/unstake", Unstake).WithName("Unstake")
@@ -96,6 +103,18 @@ public static class LedgerEndpoints
         }
 
         return await Ledger(grains).GetAccount(id) is { } account ? TypedResults.Ok(account) : Problems.UnknownAccount(id);
+    }
+
+    private static async Task<IResult> NodeAccounts(string id, IGrainFactory grains)
+    {
+        if (!NodeIdentity.IsWellFormedNodeId(id) || await grains.GetGrain<INodeGrain>(id).GetDetails() is null)
+        {
+            return Problems.UnknownNode(id);
+        }
+
+        var ledger = Ledger(grains);
+        var accounts = await Task.WhenAll(new[] { AccountId.Provider(id), AccountId.Contributor(id), AccountId.Stake(id) }.Select(ledger.GetAccount));
+        return TypedResults.Ok(accounts.OfType<AccountView>().ToArray());
     }
 
     private static async Task<IResult> Statement(string id, HttpRequest request, IGrainFactory grains, IOptions<ApiOptions> api)

@@ -1,3 +1,4 @@
+using DePIN.Abstractions;
 using DePIN.Abstractions.Http;
 using DePIN.Abstractions.Nodes;
 using DePIN.Core.Identity;
@@ -42,6 +43,11 @@ public static class NodeEndpoints
             .WithName("GetNode")
             .WithSummary("Returns one node.")
             .Produces<NodeDetails>()
+            .ProducesProblem(StatusCodes.Status404NotFound);
+
+        nodes.MapGet("/{id}/events", Watch)
+            .WithName("WatchNode")
+            .WithSummary("Streams the node's status changes as server-sent events (text/event-stream): its current status, then one JSON NodeEvent each change.")
             .ProducesProblem(StatusCodes.Status404NotFound);
 
         nodes.MapPut("/{id}/maintenance", SetMaintenance)
@@ -158,6 +164,19 @@ public static class NodeEndpoints
         var nodes = await grains.GetGrain<INodeQueryGrain>(0)
             .List(new NodeQuery(wanted, region, after, limit ?? NodeQuery.DefaultLimit));
         return TypedResults.Ok(nodes);
+    }
+
+    private static async Task Watch(string id, HttpContext context, IClusterClient cluster, CancellationToken cancellationToken)
+    {
+        var node = NodeIdentity.IsWellFormedNodeId(id) ? cluster.GetGrain<INodeGrain>(id) : null;
+        var stream = node is null ? null : cluster.GetStreamProvider(StreamNames.Provider)
+            .GetStream<NodeEvent>(StreamId.Create(StreamNames.NodeEvents, StreamNames.FleetKey));
+        await ServerSentEvents.Watch(context, stream,
+            new ServerSentEvents.Relay<NodeEvent>(e => e.NodeId == id, e => e.Current.ToString().ToLowerInvariant(), NodeEvent.Marker, NodeEvent.MarkerId),
+            async () => await node!.GetDetails() is { } now
+                ? new NodeEvent(id, now.Capabilities.Region, null, now.Status, now.StatusChangedAt, "current status")
+                : null,
+            () => Problems.UnknownNode(id), cancellationToken);
     }
 
     private static async Task<IResult> Get(string id, IGrainFactory grains)

@@ -38,6 +38,9 @@ public static partial class Problems
     public static IResult UnknownNode(string nodeId) =>
         Problem(StatusCodes.Status404NotFound, "unknown-node", "No such node.", $"No node '{nodeId}' is registered.");
 
+    public static IResult UnknownExplorerFile(string file) =>
+        Problem(StatusCodes.Status404NotFound, "unknown-file", "No such file.", $"The explorer has no file '{file}'.");
+
     public static IResult KeyMismatch(string nodeId) =>
         Problem(StatusCodes.Status403Forbidden, "key-mismatch", "The key does not own this node id.",
             $"Node '{nodeId}' belongs to a different public key.");

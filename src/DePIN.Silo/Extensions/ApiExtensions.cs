@@ -40,6 +40,7 @@ public static class ApiExtensions
         app.MapTrainingEndpoints();
         app.MapInferenceEndpoints();
         app.MapLedgerEndpoints();
+        app.MapExplorer();
         return app;
     }
 }
