@@ -118,7 +118,7 @@ public sealed partial class TrainingGrain(
 
         if (_deltas.Count == Training.Shards)
         {
-            await CloseRound();
+            await CloseRoundOrStartOver();
         }
         else if (_deltas.Count == 1)
         {
@@ -145,21 +145,42 @@ public sealed partial class TrainingGrain(
         if (!Training.Done && _deltas.Count > 0)
         {
             LogDeadline(JobKey, Training.Round, _deltas.Count, Training.Shards);
+            await CloseRoundOrStartOver();
+        }
+    }
+
+    /// <summary>
+    /// Closes the round; when that fails (a grain or the store unreachable while a silo dies), the activation goes: the
+    /// next one starts from the last round written, and the workers, which no longer see their deltas, send them again.
+    /// Kept, the round's deltas would all be in and nothing would ever close it.
+    /// </summary>
+    private async Task CloseRoundOrStartOver()
+    {
+        try
+        {
             await CloseRound();
+        }
+        catch (Exception ex)
+        {
+            LogCloseFailed(ex, JobKey, Training.Round);
+            DeactivateOnIdle();
+            throw;
         }
     }
 
     private async Task CloseRound()
     {
         var work = Training.Work!;
-        _outer!.Apply(_deltas.Values);
-        var accuracy = _model!.Accuracy(_outer.Parameters, _heldOut);
+        // The step is taken on a copy, kept once the state that names its checkpoint is written.
+        var outer = new OuterLoop([.. _outer!.Parameters], [.. _outer.Velocity], work.OuterLearningRate, work.OuterMomentum);
+        outer.Apply(_deltas.Values);
+        var accuracy = _model!.Accuracy(outer.Parameters, _heldOut);
         var round = Training.Round + 1;
         var done = round >= work.Rounds || work.TargetAccuracy > 0 && accuracy >= work.TargetAccuracy;
 
         // The checkpoint first, then the state that names it: a crash between the two repeats the round.
-        var parametersHash = await store.Put(Weights.ToBytes(_outer.Parameters));
-        var velocityHash = await store.Put(Weights.ToBytes(_outer.Velocity));
+        var parametersHash = await store.Put(Weights.ToBytes(outer.Parameters));
+        var velocityHash = await store.Put(Weights.ToBytes(outer.Velocity));
         if (done)
         {
             await GrainFactory.GetGrain<IModelGrain>(parametersHash).Register(new ModelVersion(
@@ -176,6 +197,7 @@ public sealed partial class TrainingGrain(
         Training.ModelHash = done ? parametersHash : null;
         await state.WriteStateAsync();
 
+        _outer = outer;
         _deltas.Clear();
         _deadline?.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         Publish();
@@ -280,6 +302,9 @@ public sealed partial class TrainingGrain(
 
     [LoggerMessage(LogLevel.Information, "Training {JobKey}: round {Round} closed at its deadline with {Deltas} of {Shards} deltas")]
     private partial void LogDeadline(string jobKey, long round, int deltas, int shards);
+
+    [LoggerMessage(LogLevel.Warning, "Training {JobKey}: closing round {Round} failed; the coordinator starts again from its last written round")]
+    private partial void LogCloseFailed(Exception exception, string jobKey, long round);
 
     [LoggerMessage(LogLevel.Warning, "Training {JobKey} cannot run: {Error}")]
     private partial void LogFailed(string jobKey, string error);
