@@ -1,6 +1,6 @@
 using System.Globalization;
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using DePIN.Bench.Chaos;
 using DePIN.Bench.Crypto;
 using DePIN.Bench.Datasets;
@@ -10,10 +10,10 @@ using DePIN.Bench.Ingest;
 using DePIN.Bench.Maintenance;
 using DePIN.Bench.Scheduling;
 using DePIN.Bench.Training;
-using DePIN.Core.Inference;
-using DePIN.Core.Economy.Simulation;
 using DePIN.Core.Maintenance;
 using DePIN.Core.Training;
+using DePIN.Simulation.Economy;
+using DePIN.Simulation.Inference;
 using DePIN.Testing.Chaos;
 
 namespace DePIN.Bench;

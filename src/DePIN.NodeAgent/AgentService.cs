@@ -2,8 +2,8 @@ using DePIN.NodeAgent.Identity;
 using DePIN.NodeAgent.Platform;
 using DePIN.NodeAgent.Sampling;
 using DePIN.NodeAgent.Simulation;
-using DePIN.Core.Datasets;
 using DePIN.NodeAgent.Weather;
+using DePIN.Simulation.Weather;
 using Microsoft.Extensions.Options;
 
 namespace DePIN.NodeAgent;

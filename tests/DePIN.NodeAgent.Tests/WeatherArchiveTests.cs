@@ -2,6 +2,7 @@ using System.Text.Json;
 using DePIN.Abstractions.Datasets;
 using DePIN.Abstractions.Http;
 using DePIN.Core.Datasets;
+using DePIN.Simulation.Weather;
 using DePIN.Testing;
 
 namespace DePIN.NodeAgent.Tests;

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using DePIN.Core.Economy;
-using DePIN.Core.Economy.Simulation;
+using DePIN.Simulation.Economy;
 
 namespace DePIN.Bench.Economy;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using DePIN.Core.Inference;
+using DePIN.Simulation.Inference;
 
 namespace DePIN.Bench.Inference;
 

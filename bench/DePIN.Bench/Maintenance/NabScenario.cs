@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using DePIN.Core.Maintenance;
-using DePIN.Core.Maintenance.Nab;
+using DePIN.Simulation.Nab;
 
 namespace DePIN.Bench.Maintenance;
 

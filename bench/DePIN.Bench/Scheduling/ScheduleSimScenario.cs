@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using DePIN.Core.Scheduling;
-using DePIN.Core.Scheduling.Simulation;
+using DePIN.Simulation.Scheduling;
 
 namespace DePIN.Bench.Scheduling;
 

@@ -3,6 +3,7 @@ using System.Numerics.Tensors;
 using System.Text.Json.Nodes;
 using DePIN.Core.Datasets;
 using DePIN.Core.Training;
+using DePIN.Simulation.Weather;
 using DePIN.Testing;
 
 namespace DePIN.Bench.Training;

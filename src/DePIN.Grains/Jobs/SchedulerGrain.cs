@@ -74,6 +74,7 @@ public sealed partial class SchedulerGrain(
     private readonly PriceController _prices = new();
     private readonly AvailabilityPredictor _forecaster = new(AvailabilityPrior.Default);
     private IPlacementPolicy _policy = null!;
+    private SchedulingPass _pass = null!;
     private DateTimeOffset _directoryReadAt = DateTimeOffset.MinValue;
     private bool _readingDirectory; // a reading of the directory is under way beside the passes
     private IGrainTimer? _kick;
@@ -100,6 +101,13 @@ public sealed partial class SchedulerGrain(
             "least_loaded" => new LeastLoadedPolicy(),
             _ => new PredictivePolicy(new AvailabilityPredictor(AvailabilityPrior.Default)),
         };
+        _pass = new SchedulingPass(_policy, new PassRules
+        {
+            AffordableRegions = Affordable,
+            MoreReplicas = MoreReplicas,
+            MaxPreemptionSearches = _options.MaxPreemptionSearches,
+            MaxVictims = _options.MaxVictims,
+        });
         // A reminder brings the scheduler back after its silo dies, so queued jobs do not wait for the next call.
         await this.RegisterOrUpdateReminder("keepalive", TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
         this.RegisterGrainTimer(Pass, new GrainTimerCreationOptions
@@ -197,13 +205,13 @@ public sealed partial class SchedulerGrain(
             return false;
         }
 
-        Charge(allocation, _nodes, release: true);
+        SchedulingPass.Charge(Held(allocation), _nodes, release: true);
         return true;
     }
 
     public async Task<Dictionary<string, string[]>> Impossible(JobSpec spec)
     {
-        var request = Request("impossible", spec, TimeSpan.Zero, 0);
+        var request = Request("impossible", spec);
         await RefreshDirectory();
         if (_fleet.Count == 0 || PlacementFilter.Impossible(request, _fleet) is null)
         {
@@ -471,154 +479,67 @@ public sealed partial class SchedulerGrain(
     }
 
     /// <summary>
-    /// One synchronous sweep over the queue, highest priority and oldest first; commits to the ledger. A job that
-    /// finds no room may pick lower-priority jobs to preempt.
+    /// One synchronous pass over the queue (<see cref="SchedulingPass"/>, the schedule simulation's too); commits what
+    /// it placed to the ledger and returns it, with the lower-priority jobs to preempt.
     /// </summary>
-    private (List<(string JobKey, int Attempt, string[] Nodes)> Placed, List<(string Victim, string For)> Victims) PlaceQueued()
+    private (List<(string JobKey, int Attempt, string[] Nodes)> Placed, IReadOnlyList<(string Victim, string For)> Victims) PlaceQueued()
     {
-        var victims = new List<(string, string)>();
-        var searches = 0;
         var now = clock.UtcNow;
         var candidates = _ordered ??= [.. _nodes.Values.OrderBy(n => n.NodeId, StringComparer.Ordinal)];
-        var sample = Gang.NodesToScore(candidates.Count);
+        var queue = SchedulingPass.InQueueOrder(Ledger.Queue.Select(q => new QueuedPlacement(
+            q.Key, Request(q.Key, q.Value.Spec), q.Value.Spec.Priority, q.Value.Attempt, q.Value.QueuedAt, q.Value.NotBefore))).ToList();
+        var outcome = _pass.Run(queue, candidates, _nodes,
+            () => _allocations.ToDictionary(a => a.Key, a => Held(a.Value), StringComparer.Ordinal), _preempting, now);
 
-        // Fleet load in the dominant dimension: GPUs where nodes have them, cores elsewhere.
-        static long Units(Resources r) => Math.Max(r.Gpus, r.CpuCores);
-        var capacity = candidates.Sum(n => Units(n.Capacity));
-        var used = candidates.Sum(n => Units(n.Allocated));
+        for (var i = 0; i < outcome.Waiting; i++)
+        {
+            metrics.PlacementDecided(_policy.Name, "waiting");
+        }
+
         var placed = new List<(string, int, string[])>();
-        foreach (var (jobKey, job) in Ledger.Queue.OrderByDescending(j => j.Value.Spec.Priority).ThenBy(j => j.Value.QueuedAt).ToList())
+        foreach (var (job, _, decision) in outcome.Placed)
         {
-            if (job.NotBefore > now)
-            {
-                continue; // backing off after a failure
-            }
-
-            var load = capacity == 0 ? 1 : (double)used / capacity;
-            var (request, decision) = Decide(jobKey, job, now, load, sample, candidates);
-            metrics.PlacementDecided(_policy.Name, decision.Placed ? "placed" : "waiting");
-            if (!decision.Placed)
-            {
-                if (decision.Reason == Gang.NoCapacity)
-                {
-                    victims.AddRange(Victims(jobKey, request, candidates, ref searches).Select(v => (v, jobKey)));
-                }
-
-                continue;
-            }
-
-            foreach (var nodeId in decision.Nodes)
-            {
-                var node = _nodes[nodeId];
-                used -= Units(node.Allocated);
-                node.Allocated += request.PerReplica;
-                used += Units(node.Allocated);
-            }
-
+            metrics.PlacementDecided(_policy.Name, "placed");
             metrics.Placed(now - job.QueuedAt);
-
-            Ledger.Queue.Remove(jobKey);
-            var (rates, forecasts) = Leases(job.Spec, decision.Nodes, now);
-            _allocations[jobKey] = new Allocation([.. decision.Nodes], job.Spec.Resources, job.Spec.Priority, job.Attempt, rates, forecasts);
-            placed.Add((jobKey, job.Attempt, [.. decision.Nodes]));
-            LogPlaced(jobKey, decision.Nodes.Distinct().Count(), decision.SuccessProbability);
+            var spec = Ledger.Queue[job.JobKey].Spec;
+            Ledger.Queue.Remove(job.JobKey);
+            var (rates, forecasts) = Leases(spec, decision.Nodes, now);
+            _allocations[job.JobKey] = new Allocation([.. decision.Nodes], spec.Resources, spec.Priority, job.Attempt, rates, forecasts);
+            placed.Add((job.JobKey, job.Attempt, [.. decision.Nodes]));
+            LogPlaced(job.JobKey, decision.Nodes.Distinct().Count(), decision.SuccessProbability);
         }
 
-        return (placed, victims);
+        return (placed, outcome.Victims);
     }
 
-    /// <summary>
-    /// Places a job with the policy. With adaptive verification, a placement on any node not yet trusted runs more
-    /// copies (BOINC's adaptive replication) when the fleet has room for them.
-    /// </summary>
-    private (PlacementRequest, PlacementDecision) Decide(
-        string jobKey, QueuedJob job, DateTimeOffset now, double load, int sample, List<NodeCandidate> candidates)
+    /// <summary>The regions whose lease rate the job's price cap meets (<see cref="Market.Affordable"/>); null when its cap limits none.</summary>
+    private IReadOnlyList<string>? Affordable(QueuedPlacement job)
     {
-        var spec = job.Spec;
-        var request = Request(jobKey, spec, now - job.QueuedAt, load) with { MaxNodesToScore = sample };
+        var spec = Ledger.Queue[job.JobKey].Spec;
         var resourceClass = ResourceClass.Of(spec.Resources.Gpus);
-        var cap = AccountId.Microcredits(spec.MaxPricePerReplicaHour);
-        // Only nodes whose lease rate the job's price cap meets: the regions it can afford, as a region constraint.
-        if (Market.Affordable(spec.Constraints.Regions, RateCells().Where(c => c.Class == resourceClass).Select(c => c.Region), resourceClass,
-                ResourceClass.Units(spec.Resources.CpuCores, spec.Resources.Gpus), cap, Rate) is { } affordable)
-        {
-            if (affordable.Count == 0)
-            {
-                return (request, PlacementDecision.Wait(PricedOut));
-            }
-
-            request = request with { Constraints = request.Constraints with { Regions = [.. affordable] } };
-        }
-
-        var decision = _policy.Place(request, candidates, now);
-        if (!decision.Placed || !spec.Verification.Adaptive)
-        {
-            return (request, decision);
-        }
-
-        var lowest = decision.Nodes.Min(n => _nodes[n].Reputation);
-        var value = Settlement.Budget(cap, spec.Replicas * spec.Verification.Redundancy, spec.EstimatedSeconds);
-        var copies = Reputation.Copies(spec.Verification.Redundancy, adaptive: true, lowest, value, economy.Value.Rules.AcceptableLoss);
-        if (copies == spec.Verification.Redundancy)
-        {
-            return (request, decision);
-        }
-
-        var checkedMore = request with { Replicas = spec.Replicas * copies, DistinctNodes = true };
-        var more = _policy.Place(checkedMore, candidates, now);
-        return more.Placed ? (checkedMore, more) : (request, decision);
+        return Market.Affordable(spec.Constraints.Regions, RateCells().Where(c => c.Class == resourceClass).Select(c => c.Region), resourceClass,
+            ResourceClass.Units(spec.Resources.CpuCores, spec.Resources.Gpus), AccountId.Microcredits(spec.MaxPricePerReplicaHour), Rate);
     }
 
     /// <summary>
-    /// The fewest lower-priority jobs (lowest priority first) whose nodes, once freed, would give the job the capacity
-    /// it lacks; none when even all of them would not. Victims checkpoint and stop before their nodes free up, and the
-    /// policy then places the job as usual. At most <see cref="SchedulerOptions.MaxPreemptionSearches"/> jobs search
-    /// per pass, each over the whole fleet.
+    /// With adaptive verification, a placement on any node not yet trusted runs more copies (BOINC's adaptive
+    /// replication), as many as its value at risk calls for; null to keep the copies the job asked for.
     /// </summary>
-    private List<string> Victims(string jobKey, PlacementRequest request, List<NodeCandidate> candidates, ref int searches)
+    private int? MoreReplicas(QueuedPlacement job, double lowestReputation)
     {
-        var priority = Ledger.Queue[jobKey].Spec.Priority;
-        if (_preempting.ContainsValue(jobKey) || searches >= _options.MaxPreemptionSearches ||
-            !_allocations.Values.Any(a => a.Priority < priority))
+        var spec = Ledger.Queue[job.JobKey].Spec;
+        if (!spec.Verification.Adaptive)
         {
-            return []; // already waiting for victims to stop, out of searches, or nobody to preempt
+            return null;
         }
 
-        searches++;
-        var wide = request with { MaxNodesToScore = int.MaxValue };
-        var lower = _allocations.Where(a => a.Value.Priority < priority && !_preempting.ContainsKey(a.Key))
-            .OrderBy(a => a.Value.Priority).ThenByDescending(a => a.Value.Attempt)
-            .Take(_options.MaxVictims).ToList();
-        var freed = new List<Allocation>();
-        var chosen = new List<string>();
-        try
-        {
-            foreach (var (victim, allocation) in lower)
-            {
-                Charge(allocation, _nodes, release: true);
-                freed.Add(allocation);
-                chosen.Add(victim);
-                if (Gang.Fill(wide, Gang.Feasible(wide, candidates)) is not null)
-                {
-                    foreach (var key in chosen)
-                    {
-                        _preempting[key] = jobKey;
-                    }
-
-                    return chosen;
-                }
-            }
-
-            return [];
-        }
-        finally
-        {
-            freed.ForEach(a => Charge(a, _nodes)); // the what-if is over: put them back
-        }
+        var value = Settlement.Budget(AccountId.Microcredits(spec.MaxPricePerReplicaHour), spec.Replicas * spec.Verification.Redundancy, spec.EstimatedSeconds);
+        var copies = Reputation.Copies(spec.Verification.Redundancy, adaptive: true, lowestReputation, value, economy.Value.Rules.AcceptableLoss);
+        return copies == spec.Verification.Redundancy ? null : spec.Replicas * copies;
     }
 
     /// <summary>Why a job waits when no region it may use has a rate its price cap meets.</summary>
-    public const string PricedOut = "No allowed region's lease rate is within the job's price cap.";
+    public const string PricedOut = SchedulingPass.PricedOut;
 
     /// <summary>Each slot's lease rate (its node's region and class rate, per replica-hour) and its node's forecast.</summary>
     private (long[] Rates, double[] Forecasts) Leases(JobSpec spec, IReadOnlyList<string> nodes, DateTimeOffset now)
@@ -638,18 +559,9 @@ public sealed partial class SchedulerGrain(
         return (rates, forecasts);
     }
 
-    /// <summary>Adds what an allocation holds to its nodes that are listed (or, to release it, takes it off).</summary>
-    private static void Charge(Allocation allocation, Dictionary<string, NodeCandidate> nodes, bool release = false)
-    {
-        var each = Resources(allocation.PerReplica);
-        foreach (var nodeId in allocation.Nodes)
-        {
-            if (nodes.TryGetValue(nodeId, out var node))
-            {
-                node.Allocated = release ? node.Allocated - each : node.Allocated + each;
-            }
-        }
-    }
+    /// <summary>What an allocation takes from its nodes, as the pass charges it.</summary>
+    private static Holding Held(Allocation allocation) =>
+        new(allocation.Nodes, Resources(allocation.PerReplica), allocation.Priority, allocation.Attempt);
 
     /// <summary>
     /// The directory copy a pass places with. Only the first reading is waited for: later ones run beside the passes
@@ -727,7 +639,7 @@ public sealed partial class SchedulerGrain(
         // What the ledger holds is allocated, whatever the directory says.
         foreach (var allocation in _allocations.Values)
         {
-            Charge(allocation, seen);
+            SchedulingPass.Charge(Held(allocation), seen);
         }
 
         _nodes.Clear();
@@ -777,7 +689,8 @@ public sealed partial class SchedulerGrain(
 
     private static Resources Resources(ReplicaResources r) => new(r.CpuCores, r.MemoryBytes, r.Gpus);
 
-    private static PlacementRequest Request(string jobKey, JobSpec spec, TimeSpan waited, double load)
+    /// <summary>The placement question a job asks; the pass adds how long it waited, the fleet's load and the sample size.</summary>
+    private static PlacementRequest Request(string jobKey, JobSpec spec)
     {
         var c = spec.Constraints;
         var constraints = new PlacementConstraints(
@@ -788,7 +701,7 @@ public sealed partial class SchedulerGrain(
             c.Labels);
         return new PlacementRequest(jobKey, Resources(spec.Resources), spec.Resources.MinGpuVramBytes,
             spec.Replicas * spec.Verification.Redundancy, TimeSpan.FromSeconds(spec.EstimatedSeconds), constraints,
-            DistinctNodes: spec.Verification.Redundancy > 1, Waited: waited, FleetLoad: load);
+            DistinctNodes: spec.Verification.Redundancy > 1);
     }
 
     private async Task DropPlacedFromQueue()

@@ -1,8 +1,8 @@
 using DePIN.Abstractions.Datasets;
-using DePIN.Core.Datasets;
 using DePIN.Core.Identity;
 using DePIN.NodeAgent.Platform;
 using DePIN.NodeAgent.Work;
+using DePIN.Simulation.Weather;
 
 namespace DePIN.NodeAgent.Weather;
 

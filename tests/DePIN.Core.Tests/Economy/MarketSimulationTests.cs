@@ -1,5 +1,5 @@
 using DePIN.Core.Economy;
-using DePIN.Core.Economy.Simulation;
+using DePIN.Simulation.Economy;
 
 namespace DePIN.Core.Tests.Economy;
 

@@ -1,4 +1,5 @@
 using DePIN.Core.Inference;
+using DePIN.Simulation.Inference;
 
 namespace DePIN.Core.Tests.Inference;
 

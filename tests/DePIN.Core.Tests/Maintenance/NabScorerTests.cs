@@ -1,4 +1,4 @@
-using DePIN.Core.Maintenance.Nab;
+using DePIN.Simulation.Nab;
 using DePIN.Testing;
 
 namespace DePIN.Core.Tests.Maintenance;

@@ -1,5 +1,5 @@
 using DePIN.Core.Maintenance;
-using DePIN.Core.Maintenance.Nab;
+using DePIN.Simulation.Nab;
 using DePIN.Testing;
 
 namespace DePIN.Core.Tests.Maintenance;

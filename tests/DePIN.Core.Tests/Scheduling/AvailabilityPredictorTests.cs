@@ -1,5 +1,5 @@
 using DePIN.Core.Scheduling;
-using DePIN.Core.Scheduling.Simulation;
+using DePIN.Simulation.Scheduling;
 
 namespace DePIN.Core.Tests.Scheduling;
 

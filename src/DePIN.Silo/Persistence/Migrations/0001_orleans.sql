@@ -1,6 +1,6 @@
 -- DePIN schema 1: the tables and queries the Orleans ADO.NET providers (clustering, grain persistence, reminders)
 -- use on PostgreSQL. Orleans ships no SQL for them; this implements their query contract
--- (see ../shared/ORLEANS-ADONET-CONTRACT.md). Parameters arrive as @Name; result columns are read by name,
+-- (docs/orleans-adonet-contract.md). Parameters arrive as @Name; result columns are read by name,
 -- case-insensitively. Every DateTime parameter lands in a timestamptz column.
 
 -- The providers look queries up here by key (unquoted, unqualified: it must resolve as "orleansquery").

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 
-namespace DePIN.Core.Maintenance.Nab;
+namespace DePIN.Simulation.Nab;
 
 /// <summary>An anomaly window: the first and last labelled timestamps, both inside the series.</summary>
 public readonly record struct NabWindow(DateTime Start, DateTime End);

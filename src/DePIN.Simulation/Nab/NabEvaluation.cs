@@ -1,4 +1,4 @@
-namespace DePIN.Core.Maintenance.Nab;
+namespace DePIN.Simulation.Nab;
 
 /// <summary>A detector's NAB result under one profile: the corpus-optimal threshold, raw and normalised scores, per file.</summary>
 public sealed record NabProfileReport(

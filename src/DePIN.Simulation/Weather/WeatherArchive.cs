@@ -1,6 +1,7 @@
 using System.Globalization;
+using DePIN.Core.Datasets;
 
-namespace DePIN.Core.Datasets;
+namespace DePIN.Simulation.Weather;
 
 /// <summary>One day's observations at one place: its date and its measured fields.</summary>
 public sealed record WeatherReading(DateOnly Date, IReadOnlyDictionary<string, FieldValue> Values);

@@ -1,4 +1,6 @@
-namespace DePIN.Core.Scheduling.Simulation;
+using DePIN.Core.Scheduling;
+
+namespace DePIN.Simulation.Scheduling;
 
 /// <summary>One simulated job: a gang of identical replicas needing <see cref="WorkHours"/> of progress.</summary>
 public sealed record SimJob(

@@ -1,4 +1,4 @@
-namespace DePIN.Core.Scheduling.Simulation;
+namespace DePIN.Simulation.Scheduling;
 
 /// <summary>The distributions the churn and job models draw from.</summary>
 internal static class Sampling

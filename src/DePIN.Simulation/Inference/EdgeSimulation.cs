@@ -1,6 +1,7 @@
+using DePIN.Core.Inference;
 using DePIN.Core.Scheduling;
 
-namespace DePIN.Core.Inference;
+namespace DePIN.Simulation.Inference;
 
 /// <summary>Settings of an edge-inference simulation.</summary>
 /// <param name="Nodes">Serving nodes, spread over the regions.</param>

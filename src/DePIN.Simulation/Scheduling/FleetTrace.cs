@@ -1,4 +1,6 @@
-namespace DePIN.Core.Scheduling.Simulation;
+using DePIN.Core.Scheduling;
+
+namespace DePIN.Simulation.Scheduling;
 
 /// <summary>The kinds of machine the simulated fleet mixes.</summary>
 public enum MachineClass

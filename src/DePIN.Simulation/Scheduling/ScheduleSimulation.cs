@@ -1,4 +1,6 @@
-namespace DePIN.Core.Scheduling.Simulation;
+using DePIN.Core.Scheduling;
+
+namespace DePIN.Simulation.Scheduling;
 
 /// <summary>What one policy achieved on a trace.</summary>
 /// <param name="Jobs">Jobs submitted.</param>
@@ -101,8 +103,14 @@ public sealed class ScheduleSimulation(FleetTrace fleet, IReadOnlyList<SimJob> j
         private readonly int[] _upInterval;
         private readonly List<JobState>[] _running;
         private readonly JobState[] _state;
-        // First come, first served by submission: an interrupted job keeps its place, as a requeued job does in Slurm.
-        private readonly SortedSet<JobState> _pending = new(Comparer<JobState>.Create((a, b) => a.Job.Index.CompareTo(b.Job.Index)));
+        // The production pass's order: oldest queued first (all jobs share one priority); an interrupted job queues
+        // again at the back once its backoff ends, as the scheduler grain requeues it.
+        private readonly SortedSet<JobState> _pending = new(Comparer<JobState>.Create((a, b) =>
+            a.QueuedAt != b.QueuedAt ? a.QueuedAt.CompareTo(b.QueuedAt) : a.Job.Index.CompareTo(b.Job.Index)));
+        private readonly SchedulingPass _pass;
+        private readonly Dictionary<string, NodeCandidate> _byId = new(StringComparer.Ordinal);
+        private readonly Dictionary<string, JobState> _byJob = new(StringComparer.Ordinal);
+        private static readonly IReadOnlyDictionary<string, Holding> NoHoldings = new Dictionary<string, Holding>();
         private readonly PriorityQueue<(EventKind Kind, int Index, int Attempt), (double, long)> _events = new();
         private readonly List<(double Predicted, double Prior, bool Stayed)> _predictions = [];
         private long _sequence;
@@ -134,6 +142,18 @@ public sealed class ScheduleSimulation(FleetTrace fleet, IReadOnlyList<SimJob> j
             _upInterval = new int[_candidates.Length];
             _running = _candidates.Select(_ => new List<JobState>()).ToArray();
             _state = jobs.Select(j => new JobState(j)).ToArray();
+            foreach (var candidate in _candidates)
+            {
+                _byId[candidate.NodeId] = candidate;
+            }
+
+            foreach (var state in _state)
+            {
+                _byJob[state.Job.JobId] = state;
+            }
+
+            // The pass SchedulerGrain runs, with no prices, no adaptive replication and one priority (so no preemption).
+            _pass = new SchedulingPass(policy, new PassRules { MaxJobs = options.JobsPerPass });
         }
 
         public PolicyOutcome Execute()
@@ -277,72 +297,40 @@ public sealed class ScheduleSimulation(FleetTrace fleet, IReadOnlyList<SimJob> j
 
         private void Pass(double now)
         {
-            var free = new List<NodeCandidate>();
-            var freeGpus = 0;
-            var upGpus = 0;
-            for (var i = 0; i < _candidates.Length; i++)
+            var up = _candidates.Where(c => c.Availability.UpSince is not null).ToList();
+            var queue = _pending.Select(job => new QueuedPlacement(job.Job.JobId,
+                new PlacementRequest(job.Job.JobId, job.Job.PerReplica, 0, job.Job.Replicas, TimeSpan.FromHours(Remaining(job)), PlacementConstraints.None),
+                Priority: 0, job.Attempt, Time(job.QueuedAt), Time(job.QueuedAt)));
+            var outcome = _pass.Run(queue, up, _byId, () => NoHoldings, new Dictionary<string, string>(), Time(now));
+            foreach (var placement in outcome.Placed)
             {
-                var c = _candidates[i];
-                if (c.Availability.UpSince is not null)
-                {
-                    upGpus += c.Capacity.Gpus;
-                    if (c.Free.Gpus > 0)
-                    {
-                        free.Add(c);
-                        freeGpus += c.Free.Gpus;
-                    }
-                }
-            }
-
-            var time = Time(now);
-            foreach (var job in _pending.Take(_options.JobsPerPass).ToArray())
-            {
-                if (freeGpus == 0)
-                {
-                    break;
-                }
-
-                var spec = job.Job;
-                if (spec.Replicas * spec.PerReplica.Gpus > freeGpus)
-                {
-                    continue;
-                }
-
-                var overhead = job.Attempt > 0 ? spec.RestartHours : 0;
-                var remaining = spec.WorkHours - job.Progress + overhead;
-                var request = new PlacementRequest(spec.JobId, spec.PerReplica, 0, spec.Replicas, TimeSpan.FromHours(remaining),
-                    PlacementConstraints.None, Waited: TimeSpan.FromHours(now - job.QueuedAt),
-                    FleetLoad: 1 - ((double)freeGpus / Math.Max(1, upGpus)));
-                var decision = _policy.Place(request, free, time);
-                if (!decision.Placed)
-                {
-                    continue;
-                }
-
+                var job = _byJob[placement.Job.JobKey];
+                var remaining = Remaining(job);
                 _pending.Remove(job);
-                job.Nodes = [.. decision.Nodes];
+                job.Nodes = [.. placement.Decision.Nodes];
                 job.StartedAt = now;
-                job.Overhead = overhead;
-                foreach (var nodeId in decision.Nodes)
+                job.Overhead = job.Attempt > 0 ? job.Job.RestartHours : 0;
+                foreach (var nodeId in placement.Decision.Nodes)
                 {
                     var i = _index[nodeId];
-                    _candidates[i].Allocated += spec.PerReplica;
                     if (!_running[i].Contains(job))
                     {
                         _running[i].Add(job);
                     }
                 }
 
-                freeGpus -= spec.Replicas * spec.PerReplica.Gpus;
-                free.RemoveAll(c => c.Free.Gpus == 0);
                 if (_predictor is not null)
                 {
-                    Score(decision.Nodes.Distinct(StringComparer.Ordinal), now, remaining);
+                    Score(placement.Decision.Nodes.Distinct(StringComparer.Ordinal), now, remaining);
                 }
 
-                Push(now + remaining, EventKind.JobFinishes, spec.Index, job.Attempt);
+                Push(now + remaining, EventKind.JobFinishes, job.Job.Index, job.Attempt);
             }
         }
+
+        /// <summary>The hours a job still has to run: its work left, and its restart's overhead after an interruption.</summary>
+        private static double Remaining(JobState job) =>
+            job.Job.WorkHours - job.Progress + (job.Attempt > 0 ? job.Job.RestartHours : 0);
 
         private void Score(IEnumerable<string> nodes, double now, double hours)
         {

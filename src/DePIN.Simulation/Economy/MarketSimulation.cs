@@ -1,6 +1,7 @@
-using DePIN.Core.Scheduling.Simulation;
+using DePIN.Core.Economy;
+using DePIN.Simulation.Scheduling;
 
-namespace DePIN.Core.Economy.Simulation;
+namespace DePIN.Simulation.Economy;
 
 /// <summary>How the market simulation draws its providers, tenants and time.</summary>
 /// <param name="Nodes">Machines in the churn trace (GPU boxes in six regions that come and go).</param>

@@ -1,4 +1,4 @@
-namespace DePIN.Core.Maintenance.Nab;
+namespace DePIN.Simulation.Nab;
 
 /// <summary>What one threshold scores on a file or a corpus: NAB's raw score and row counts.</summary>
 public readonly record struct NabResult(double Threshold, double Score, int Tp, int Tn, int Fp, int Fn, int Total);
