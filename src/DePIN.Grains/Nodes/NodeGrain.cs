@@ -3,7 +3,6 @@ using DePIN.Abstractions.Economy;
 using DePIN.Abstractions.Nodes;
 using DePIN.Abstractions.Telemetry;
 using DePIN.Core.Economy;
-using DePIN.Core.Maintenance;
 using DePIN.Core.Nodes;
 using DePIN.Core.Telemetry;
 using DePIN.Core.Work;
@@ -52,14 +51,7 @@ public sealed partial class NodeGrain(
     private bool _directoryBehind;
     private INodeGrain? _self;
     private IAsyncStream<NodeEvent>? _events;
-    private readonly MaintenanceOptions _maintenance = maintenance.Value;
-    private readonly NodeHealth _health = new(maintenance.Value.Health);
-    private readonly Queue<(DateTimeOffset At, float[] Features)> _moments = new();
-    private readonly List<FailureExample> _examples = [];
-    private RiskAssessment _risk = new(0, RiskRule.Source, "not assessed yet");
-    private DateTimeOffset? _assessedAt;
-    private readonly DrainTracker _drains = new(maintenance.Value.Policy);
-    private long _anomalies;
+    private readonly NodeHealthWatch _health = new(maintenance.Value);
 
     private NodeState Node => state.State;
 
@@ -282,10 +274,11 @@ public sealed partial class NodeGrain(
             ArmLivenessTimer();
         }
 
-        Watch(batch, now);
-        if (_assessedAt is not { } assessed || now - assessed >= _maintenance.RiskInterval)
+        _health.Observe(batch, now, metrics.Anomaly);
+        if (_health.AssessmentDue(now))
         {
-            await Assess(now);
+            metrics.ReportRisk(NodeId, _health.Assess(failureModels.Current, now).Risk);
+            await Decide(now);
         }
 
         return TelemetryVerdict.Accepted;
@@ -342,60 +335,12 @@ public sealed partial class NodeGrain(
     public async Task WorkFailed()
     {
         // Failures are the rare examples: they go to the model at once rather than at the next checkpoint.
-        LabelFailure(clock.UtcNow);
+        _health.LabelFailure(clock.UtcNow);
         await SendExamples();
     }
 
     /// <summary>The status a node has while it is heard: Draining when it is being drained, Online otherwise.</summary>
     private NodeStatus Heard => Node.Draining ? NodeStatus.Draining : NodeStatus.Online;
-
-    /// <summary>Runs the batch's samples through the node's detectors and counts its fault events.</summary>
-    private void Watch(TelemetryBatch batch, DateTimeOffset now)
-    {
-        foreach (var sample in batch.Samples)
-        {
-            var alarms = _health.Observe(HealthOf(sample));
-            for (var m = 0; alarms != 0; m++, alarms >>= 1)
-            {
-                if ((alarms & 1) != 0)
-                {
-                    _anomalies++;
-                    metrics.Anomaly(HealthSample.Metrics[m]);
-                }
-            }
-        }
-
-        foreach (var fault in batch.Faults ?? [])
-        {
-            if (KindOf(fault.Kind) is { } kind)
-            {
-                _health.Fault(kind, fault.At > now ? now : fault.At);
-            }
-        }
-    }
-
-    /// <summary>Assesses the node's risk, keeps a moment of its evidence for the model to learn from, and decides.</summary>
-    private async Task Assess(DateTimeOffset now)
-    {
-        var features = _health.Features(now);
-        _risk = failureModels.Current.Assess(features);
-        _assessedAt = now;
-        metrics.ReportRisk(NodeId, _risk.Risk);
-
-        if (_moments.Count == 0 || now - _moments.Last().At >= _maintenance.ExampleInterval)
-        {
-            _moments.Enqueue((now, features));
-        }
-
-        // A moment the horizon has passed without a failure is a healthy example.
-        while (_moments.TryPeek(out var oldest) && now - oldest.At > _maintenance.Horizon)
-        {
-            _moments.Dequeue();
-            _examples.Add(new FailureExample(oldest.Features, Failed: false));
-        }
-
-        await Decide(now);
-    }
 
     private async Task Decide(DateTimeOffset now, bool fresh = false)
     {
@@ -405,14 +350,15 @@ public sealed partial class NodeGrain(
             MaintenanceMode.Keep => false,
             _ => (bool?)null,
         };
-        var drain = _drains.Decide(Node.Draining && !fresh, _risk.Risk, now, held);
+        var drain = _health.ShouldDrain(Node.Draining, held, now, fresh);
         if (drain == Node.Draining)
         {
             return;
         }
 
         Node.Draining = drain;
-        var why = held is not null ? $"operator set {Node.Mode.ToString().ToLowerInvariant()}" : $"risk {_risk.Risk:0.00} ({_risk.Source}: {_risk.Reason})";
+        var risk = _health.Risk;
+        var why = held is not null ? $"operator set {Node.Mode.ToString().ToLowerInvariant()}" : $"risk {risk.Risk:0.00} ({risk.Source}: {risk.Reason})";
         if (drain)
         {
             metrics.Drained(held is not null ? "operator" : "risk");
@@ -428,74 +374,24 @@ public sealed partial class NodeGrain(
         }
     }
 
-    /// <summary>The node went offline or its work failed: the moments before were the warning, as far back as the horizon.</summary>
-    private void LabelFailure(DateTimeOffset at)
-    {
-        foreach (var (when, features) in _moments)
-        {
-            _examples.Add(new FailureExample(features, Failed: at - when <= _maintenance.Horizon));
-        }
-
-        _moments.Clear();
-    }
-
     private async Task SendExamples()
     {
-        if (_examples.Count == 0)
+        var examples = _health.Examples.ToArray();
+        if (examples.Length == 0)
         {
             return;
         }
 
         try
         {
-            await GrainFactory.GetGrain<IFailureModelGrain>(0).Report([.. _examples]);
-            _examples.Clear();
+            await GrainFactory.GetGrain<IFailureModelGrain>(0).Report(examples);
+            _health.ExamplesSent(examples.Length);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            LogExamplesNotSent(ex, NodeId, _examples.Count); // kept for the next checkpoint
+            LogExamplesNotSent(ex, NodeId, examples.Length); // kept for the next checkpoint
         }
     }
-
-    private static HealthSample HealthOf(TelemetrySample s)
-    {
-        // One pass over the GPUs: mean utilisation, hottest temperature, summed memory and power (NaN without GPUs).
-        double utilization = 0, hottest = double.NaN, memory = 0, power = 0;
-        foreach (var g in s.Gpus)
-        {
-            utilization += g.Utilization;
-            hottest = double.IsNaN(hottest) ? g.TemperatureC : Math.Max(hottest, g.TemperatureC);
-            memory += g.MemoryUsedBytes;
-            power += g.PowerWatts;
-        }
-
-        var gpus = s.Gpus.Length > 0;
-        return new(
-            s.At,
-            s.CpuUtilization,
-            s.MemoryTotalBytes > 0 ? (double)s.MemoryUsedBytes / s.MemoryTotalBytes : double.NaN,
-            s.NetRxBytesPerSecond,
-            s.NetTxBytesPerSecond,
-            s.DiskReadBytesPerSecond,
-            s.DiskWriteBytesPerSecond,
-            s.DiskTotalBytes > 0 ? (double)s.DiskUsedBytes / s.DiskTotalBytes : double.NaN,
-            gpus ? utilization / s.Gpus.Length : double.NaN,
-            hottest,
-            gpus ? memory : double.NaN,
-            gpus ? power : double.NaN,
-            s.PacketLoss ?? double.NaN,
-            s.LatencyMs ?? double.NaN);
-    }
-
-    private static FaultKind? KindOf(string kind) => kind switch
-    {
-        FaultKinds.GpuXid => FaultKind.GpuXid,
-        FaultKinds.GpuEcc => FaultKind.GpuEcc,
-        FaultKinds.Disk => FaultKind.DiskError,
-        FaultKinds.Crash => FaultKind.ProcessCrash,
-        FaultKinds.Kernel => FaultKind.Kernel,
-        _ => null,
-    };
 
     private void Reject(string reason)
     {
@@ -510,7 +406,7 @@ public sealed partial class NodeGrain(
         var previous = Node.Status;
         if (next == NodeStatus.Offline)
         {
-            LabelFailure(clock.UtcNow);
+            _health.LabelFailure(clock.UtcNow);
         }
 
         Node.Status = next;
@@ -635,7 +531,7 @@ public sealed partial class NodeGrain(
     private NodeDetails Details() =>
         new(NodeId, Node.PublicKey!, Node.Status, Node.Capabilities!, Node.RegisteredAt, Node.UpdatedAt, Node.StatusChangedAt,
             Node.LastHeardAt, Node.LastSequence, Node.Telemetry, Node.Counters, new NodeReputation(Node.Agreed, Node.Disagreed, Score, Node.Delivered, Node.Abandoned, Node.Records, Node.QualitySum, Node.Served, Node.Unanswered),
-            new NodeMaintenance(Node.Mode, _risk.Risk, _risk.Source, _risk.Reason, _assessedAt, _anomalies));
+            new NodeMaintenance(Node.Mode, _health.Risk.Risk, _health.Risk.Source, _health.Risk.Reason, _health.AssessedAt, _health.Anomalies));
 
     [LoggerMessage(LogLevel.Warning, "Registration for node {NodeId} refused: it carries a different public key")]
     private partial void LogKeyMismatch(string nodeId);
