@@ -29,7 +29,7 @@ public static class BenchCommand
                DePIN.Bench crypto [--iterations 20000]
                DePIN.Bench dataset [--contributors 1000] [--seconds 30] [--concurrency 256] [--postgres CONNECTION_STRING]
                DePIN.Bench placement [--nodes 10000] [--seconds 20] [--concurrency 32]
-               DePIN.Bench schedule-sim [--nodes 2000] [--days 7] [--seed 1] [--load 0.75] [--warmup-days 3]
+               DePIN.Bench schedule-sim [--nodes 2000] [--days 7] [--seed 1] [--load 0.75 | --loads 0.6,0.75,0.9] [--warmup-days 3]
                DePIN.Bench inference [--nodes 500] [--requests 100000] [--seed 1]
                DePIN.Bench training [--workers 8] [--inner-steps 500] [--target 0.87] [--seed 1] [--max-steps 20000] [--churn 0.3]
                DePIN.Bench nab --data NAB_FOLDER [--levels 7] [--scales 4]
@@ -74,7 +74,7 @@ public static class BenchCommand
                     Nodes: options.Int("nodes", 2000),
                     Days: options.Int("days", 7),
                     Seed: options.Int("seed", 1),
-                    Load: options.Fraction("load", 0.75),
+                    Loads: options.Fractions("loads") ?? [options.Fraction("load", 0.75)],
                     WarmupDays: options.Int("warmup-days", 3)), Console.Error),
                 "inference" => InferenceScenario.Prepare(new EdgeSettings(
                     Nodes: options.Int("nodes", 500),
@@ -169,6 +169,28 @@ public static class BenchCommand
         public double Fraction(string name, double fallback) => Number(name, fallback, 1);
 
         public double Double(string name, double fallback) => Number(name, fallback, double.MaxValue);
+
+        /// <summary>A comma-separated list of fractions in (0, 1]; null when the option is absent.</summary>
+        public double[]? Fractions(string name)
+        {
+            _used.Add(name);
+            if (!_values.TryGetValue(name, out var text))
+            {
+                return null;
+            }
+
+            var parts = text.Split(',', StringSplitOptions.TrimEntries);
+            var values = new double[parts.Length];
+            for (var i = 0; i < parts.Length; i++)
+            {
+                if (!double.TryParse(parts[i], NumberStyles.Float, CultureInfo.InvariantCulture, out values[i]) || values[i] <= 0 || values[i] > 1)
+                {
+                    throw new ArgumentException($"--{name} must be numbers in (0, 1] separated by commas, not '{text}'.");
+                }
+            }
+
+            return values;
+        }
 
         private double Number(string name, double fallback, double most)
         {

@@ -108,13 +108,14 @@ public sealed class FirstFitPolicy : IPlacementPolicy
 /// Baseline: Kubernetes' LeastAllocated spread. Nodes rank by the mean free share of CPU, memory and GPUs left after
 /// one replica lands, highest first, so work spreads over the emptiest machines.
 /// </summary>
-public sealed class LeastLoadedPolicy : IPlacementPolicy
+/// <param name="random">Where a large fleet's sample of feasible nodes starts (<see cref="Gang.Feasible"/>); a seeded one makes a simulation repeatable.</param>
+public sealed class LeastLoadedPolicy(Random? random = null) : IPlacementPolicy
 {
     public string Name => "least_loaded";
 
     public PlacementDecision Place(PlacementRequest request, IReadOnlyList<NodeCandidate> candidates, DateTimeOffset now)
     {
-        var feasible = Gang.Feasible(request, candidates);
+        var feasible = Gang.Feasible(request, candidates, random);
         var scores = feasible.Select(n => Score(n, request.PerReplica)).ToArray();
         var order = feasible.ToArray();
         Array.Sort(scores, order, Comparer<double>.Create((a, b) => b.CompareTo(a)));

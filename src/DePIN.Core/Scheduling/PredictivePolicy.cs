@@ -43,7 +43,8 @@ public sealed record PredictiveOptions(
 /// adaptation to load): the bar is <see cref="PredictiveOptions.MinGangProbability"/> on a full fleet and zero on an
 /// idle one, and it falls as the job waits.
 /// </remarks>
-public sealed class PredictivePolicy(AvailabilityPredictor predictor, PredictiveOptions? options = null) : IPlacementPolicy
+/// <param name="random">Where a large fleet's sample of feasible nodes starts (<see cref="Gang.Feasible"/>); a seeded one makes a simulation repeatable.</param>
+public sealed class PredictivePolicy(AvailabilityPredictor predictor, PredictiveOptions? options = null, Random? random = null) : IPlacementPolicy
 {
     private readonly PredictiveOptions _options = options ?? PredictiveOptions.Default;
 
@@ -53,7 +54,7 @@ public sealed class PredictivePolicy(AvailabilityPredictor predictor, Predictive
 
     public PlacementDecision Place(PlacementRequest request, IReadOnlyList<NodeCandidate> candidates, DateTimeOffset now)
     {
-        var order = Gang.Feasible(request, candidates);
+        var order = Gang.Feasible(request, candidates, random);
         var survival = new double[order.Count];
         var risks = new double[order.Count];
         for (var i = 0; i < order.Count; i++)

@@ -94,7 +94,7 @@ public sealed class AvailabilityPredictorTests
         var fleet = FleetTrace.Generate(new ChurnModel(400, 5 * 24), seed: 7);
         var jobs = JobTrace.Generate(new JobMix(0.8, 48, 96), fleet, seed: 7);
 
-        var outcome = new ScheduleSimulation(fleet, jobs).Run(new PredictivePolicy(new AvailabilityPredictor(AvailabilityPrior.Default)));
+        var outcome = new ScheduleSimulation(fleet, jobs).Run(new PredictivePolicy(new AvailabilityPredictor(AvailabilityPrior.Default), random: new Random(7)));
 
         Assert.True(outcome.Predictions > 5000, $"only {outcome.Predictions} predictions were scored");
         Assert.True(outcome.Brier < outcome.BrierFleetPrior, $"Brier {outcome.Brier} against the fleet prior's {outcome.BrierFleetPrior}");
