@@ -17,79 +17,56 @@ public static class DatasetEndpoints
         var datasets = app.MapGroup("/v1/datasets").WithTags("Datasets");
 
         datasets.MapPut("/{name}", Create)
-            .WithName("CreateDataset")
-            .WithSummary("Creates a dataset with its schema, licence, owner and contributor policy; the same definition again changes nothing.")
+            .Describe("CreateDataset", "Creates a dataset with its schema, licence, owner and contributor policy; the same definition again changes nothing.")
             .Accepts<DatasetDefinition>("application/json")
-            .Produces<DatasetInfo>(StatusCodes.Status201Created)
-            .Produces<DatasetInfo>(StatusCodes.Status200OK)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .CreatedOrFound<DatasetInfo>()
+            .Problems(400, 401, 409);
 
         datasets.MapGet("/{name}", Get)
-            .WithName("GetDataset")
-            .WithSummary("Returns the dataset's definition and latest signed tree head.")
+            .Describe("GetDataset", "Returns the dataset's definition and latest signed tree head.")
             .Produces<DatasetInfo>()
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Problems(404);
 
         datasets.MapPost("/{name}/contributions", Contribute)
-            .WithName("Contribute")
-            .WithSummary("Appends a record signed by a registered node; answers once it is durable, with its leaf and a signed tree head. The same record again returns the first receipt.")
+            .Describe("Contribute", "Appends a record signed by a registered node; answers once it is durable, with its leaf and a signed tree head. The same record again returns the first receipt.")
             .Accepts<ContributionRequest>("application/json")
-            .Produces<ContributionReceipt>(StatusCodes.Status201Created)
-            .Produces<ContributionReceipt>(StatusCodes.Status200OK)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .CreatedOrFound<ContributionReceipt>()
+            .Problems(400, 401, 403, 404, 413);
 
         datasets.MapGet("/{name}/records/{contentHash}", FindRecord)
-            .WithName("FindRecord")
-            .WithSummary("The leaf index of a record by its content hash (hex SHA-256 of its canonical bytes).")
+            .Describe("FindRecord", "The leaf index of a record by its content hash (hex SHA-256 of its canonical bytes).")
             .Produces<RecordLocation>()
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Problems(404);
 
         datasets.MapGet("/{name}/proofs/inclusion", ProveInclusion)
-            .WithName("ProveInclusion")
-            .WithSummary("RFC 9162 inclusion proof of ?leaf= in the tree of ?size= leaves.")
+            .Describe("ProveInclusion", "RFC 9162 inclusion proof of ?leaf= in the tree of ?size= leaves.")
             .Produces<MerkleProofView>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Problems(400, 404);
 
         datasets.MapGet("/{name}/proofs/consistency", ProveConsistency)
-            .WithName("ProveConsistency")
-            .WithSummary("RFC 9162 consistency proof from the tree of ?first= leaves to the tree of ?second= leaves.")
+            .Describe("ProveConsistency", "RFC 9162 consistency proof from the tree of ?first= leaves to the tree of ?second= leaves.")
             .Produces<MerkleProofView>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Problems(400, 404);
 
         datasets.MapPost("/{name}/snapshots", TakeSnapshot)
-            .WithName("TakeSnapshot")
-            .WithSummary("Takes a snapshot at the current signed tree head (the owner or an operator); the same size again returns the same snapshot.")
-            .Produces<SnapshotManifest>(StatusCodes.Status201Created)
-            .Produces<SnapshotManifest>(StatusCodes.Status200OK)
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Describe("TakeSnapshot", "Takes a snapshot at the current signed tree head (the owner or an operator); the same size again returns the same snapshot.")
+            .CreatedOrFound<SnapshotManifest>()
+            .Problems(401, 404);
 
         datasets.MapGet("/{name}/snapshots/{size:long}", GetSnapshot)
-            .WithName("GetSnapshot")
-            .WithSummary("The manifest of the snapshot taken at that size: head, definition, sources and their diversity.")
+            .Describe("GetSnapshot", "The manifest of the snapshot taken at that size: head, definition, sources and their diversity.")
             .Produces<SnapshotManifest>()
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Problems(404);
 
         datasets.MapGet("/{name}/snapshots/{size:long}/records", Export)
-            .WithName("ExportSnapshot")
-            .WithSummary("The snapshot's records in leaf order, ?format=json (default; each as posted, with leaf and address) or csv.")
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Describe("ExportSnapshot", "The snapshot's records in leaf order, ?format=json (default; each as posted, with leaf and address) or csv.")
+            .Problems(400, 404);
 
         app.MapGet("/v1/platform/keys", Keys)
             .WithTags("Datasets")
-            .WithName("PlatformKeys")
-            .WithSummary("The platform's public keys: the Ed25519 key that signs tree heads.")
+            .Describe("PlatformKeys", "The platform's public keys: the Ed25519 key that signs tree heads.")
             .Produces<PlatformKeys>()
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .Problems(503);
 
         return app;
     }

@@ -21,32 +21,23 @@ public static class InferenceEndpoints
     {
         app.MapPost("/v1/models/{hash}/infer", Infer)
             .WithTags("Models")
-            .WithName("Infer")
-            .WithSummary("Runs the model on an input at the node expected to answer soonest (within the residency region, if given); fails over when a node does not answer.")
+            .Describe("Infer", "Runs the model on an input at the node expected to answer soonest (within the residency region, if given); fails over when a node does not answer.")
             .Accepts<InferenceRequest>("application/json")
             .Produces<InferenceResult>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .Problems(400, 404, 503);
 
         var serving = app.MapGroup("/v1/nodes/{id}/inference").WithTags("Inference");
         serving.MapPost("/", Poll)
-            .WithName("PollInference")
-            .WithSummary("A serving node's long-poll for requests to the model of the inference slot it holds.")
+            .Describe("PollInference", "A serving node's long-poll for requests to the model of the inference slot it holds.")
             .Accepts<InferencePoll>("application/json")
             .Produces<InferenceTask[]>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .Problems(400, 401, 409);
 
         serving.MapPost("/answers", Answer)
-            .WithName("AnswerInference")
-            .WithSummary("A serving node's answers, each with its signed receipt.")
+            .Describe("AnswerInference", "A serving node's answers, each with its signed receipt.")
             .Accepts<InferenceAnswers>("application/json")
             .Produces(StatusCodes.Status202Accepted)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .Problems(400, 401, 409);
 
         return app;
     }

@@ -20,62 +20,42 @@ public static class JobEndpoints
         var jobs = app.MapGroup("/v1/jobs").WithTags("Jobs");
 
         jobs.MapPut("/{id}", Submit)
-            .WithName("SubmitJob")
-            .WithSummary("Submits a job under an id the tenant chooses; the same spec again changes nothing.")
+            .Describe("SubmitJob", "Submits a job under an id the tenant chooses; the same spec again changes nothing.")
             .Accepts<JobSpec>("application/json")
-            .Produces<JobDetails>(StatusCodes.Status201Created)
-            .Produces<JobDetails>(StatusCodes.Status200OK)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status402PaymentRequired)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .CreatedOrFound<JobDetails>()
+            .Problems(400, 401, 402, 409, 413);
 
         jobs.MapGet("/{id}", Get)
-            .WithName("GetJob")
-            .WithSummary("Returns one job.")
+            .Describe("GetJob", "Returns one job.")
             .Produces<JobDetails>()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Problems(401, 404);
 
         jobs.MapGet("/", List)
-            .WithName("ListJobs")
-            .WithSummary("Lists the tenant's jobs by id, optionally in one state.")
+            .Describe("ListJobs", "Lists the tenant's jobs by id, optionally in one state.")
             .Produces<JobSummary[]>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized);
+            .Problems(400, 401);
 
         jobs.MapPost("/{id}/cancel", Cancel)
-            .WithName("CancelJob")
-            .WithSummary("Cancels a job unless it already ended; the body, with a reason, is optional.")
+            .Describe("CancelJob", "Cancels a job unless it already ended; the body, with a reason, is optional.")
             .Accepts<CancelRequest>(isOptional: true, "application/json")
             .Produces<JobDetails>()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Problems(401, 404);
 
         jobs.MapGet("/{id}/events", Watch)
-            .WithName("WatchJob")
-            .WithSummary("Streams the job's status changes as server-sent events (text/event-stream), one JSON JobEvent each.")
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Describe("WatchJob", "Streams the job's status changes as server-sent events (text/event-stream), one JSON JobEvent each.")
+            .Problems(401, 404);
 
         jobs.MapGet("/{id}/training", Training)
-            .WithName("GetTraining")
-            .WithSummary("A training job's rounds as its coordinator has them: the round, each closed round's deltas and held-out accuracy, the model.")
+            .Describe("GetTraining", "A training job's rounds as its coordinator has them: the round, each closed round's deltas and held-out accuracy, the model.")
             .Produces<TrainingStatus>()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Problems(401, 404);
 
         app.MapPost("/v1/tenants", CreateTenant)
             .WithTags("Tenants")
-            .WithName("CreateTenant")
-            .WithSummary("Creates a tenant and returns its API key, once; the platform keeps only the key's hash. Operators only.")
+            .Describe("CreateTenant", "Creates a tenant and returns its API key, once; the platform keeps only the key's hash. Operators only.")
             .Accepts<NewTenant>("application/json")
             .Produces<TenantCreated>(StatusCodes.Status201Created)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .Problems(400, 401, 403, 409);
 
         return app;
     }

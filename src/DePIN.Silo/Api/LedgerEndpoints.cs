@@ -27,57 +27,39 @@ public static class LedgerEndpoints
     {
         var accounts = app.MapGroup("/v1/accounts").WithTags("Ledger");
         accounts.MapGet("/{id}", Account)
-            .WithName("GetAccount")
-            .WithSummary("An account and its balance, in microcredits.")
+            .Describe("GetAccount", "An account and its balance, in microcredits.")
             .Produces<AccountView>()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Problems(401, 404);
         accounts.MapGet("/{id}/postings", Statement)
-            .WithName("ListAccountPostings")
-            .WithSummary("The postings that moved an account, oldest first, each with the balance after it; page with after = the last sequence seen.")
+            .Describe("ListAccountPostings", "The postings that moved an account, oldest first, each with the balance after it; page with after = the last sequence seen.")
             .Produces<AccountPosting[]>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Problems(400, 401, 404);
 
         var ledger = app.MapGroup("/v1/ledger").WithTags("Ledger");
         ledger.MapPost("/postings", Post)
-            .WithName("Post")
-            .WithSummary("Operators only: posts a balanced posting. 201 when posted, 200 with the first receipt when it was posted before.")
+            .Describe("Post", "Operators only: posts a balanced posting. 201 when posted, 200 with the first receipt when it was posted before.")
             .Accepts<PostingRequest>("application/json")
-            .Produces<PostingResult>(StatusCodes.Status201Created)
-            .Produces<PostingResult>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status402PaymentRequired)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity);
+            .CreatedOrFound<PostingResult>()
+            .Problems(400, 401, 402, 403, 409, 413, 422);
         ledger.MapGet("/postings", Chain)
-            .WithName("ListLedgerPostings")
-            .WithSummary("Operators only: the hash chain, oldest first, every posting with its entries, balances and hashes; page with after = the last sequence seen. `depin ledger verify` checks it offline.")
+            .Describe("ListLedgerPostings", "Operators only: the hash chain, oldest first, every posting with its entries, balances and hashes; page with after = the last sequence seen. `depin ledger verify` checks it offline.")
             .Produces<ChainedPostingView[]>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .Problems(400, 401, 403);
         ledger.MapGet("/head", Head)
-            .WithName("GetLedgerHead")
-            .WithSummary("The last posting's sequence and chain hash: what an offline verification of the history must end at.")
+            .Describe("GetLedgerHead", "The last posting's sequence and chain hash: what an offline verification of the history must end at.")
             .Produces<LedgerHeadView>();
 
         var node = app.MapGroup("/v1/nodes/{id}").WithTags("Ledger");
         node.MapGet("/accounts", NodeAccounts)
-            .WithName("ListNodeAccounts")
-            .WithSummary("A node's accounts that exist (provider: what it earned serving work; contributor: what it earned for data; stake), each with its balance in microcredits.")
+            .Describe("ListNodeAccounts", "A node's accounts that exist (provider: what it earned serving work; contributor: what it earned for data; stake), each with its balance in microcredits.")
             .Produces<AccountView[]>()
-            .ProducesProblem(StatusCodes.Status404NotFound);
-        NodeRequest<StakeRequest>(node.MapPost("/stake", Stake).WithName("Stake")
-            .WithSummary("Signed by the node: moves funds from its provider balance into its stake, which slashing takes from."));
-        NodeRequest<StakeRequest>(node.MapPost("/unstake", Unstake).WithName("Unstake")
-            .WithSummary("Signed by the node: moves stake back to its provider balance; refused (409 stake-locked) while the node holds work."));
-        NodeRequest<WithdrawalRequest>(node.MapPost("/withdrawals", Withdraw).WithName("Withdraw")
-            .WithSummary("Signed by the node: pays out of its provider or contributor balance to the outside world."));
+            .Problems(404);
+        NodeRequest<StakeRequest>(node.MapPost("/stake", Stake)
+            .Describe("Stake", "Signed by the node: moves funds from its provider balance into its stake, which slashing takes from."));
+        NodeRequest<StakeRequest>(node.MapPost("/unstake", Unstake)
+            .Describe("Unstake", "Signed by the node: moves stake back to its provider balance; refused (409 stake-locked) while the node holds work."));
+        NodeRequest<WithdrawalRequest>(node.MapPost("/withdrawals", Withdraw)
+            .Describe("Withdraw", "Signed by the node: pays out of its provider or contributor balance to the outside world."));
         return app;
     }
 
@@ -85,13 +67,8 @@ public static class LedgerEndpoints
     private static void NodeRequest<TBody>(RouteHandlerBuilder route)
         where TBody : notnull => route
         .Accepts<TBody>("application/json")
-        .Produces<PostingResult>(StatusCodes.Status201Created)
-        .Produces<PostingResult>()
-        .ProducesValidationProblem()
-        .ProducesProblem(StatusCodes.Status401Unauthorized)
-        .ProducesProblem(StatusCodes.Status402PaymentRequired)
-        .ProducesProblem(StatusCodes.Status404NotFound)
-        .ProducesProblem(StatusCodes.Status409Conflict);
+        .CreatedOrFound<PostingResult>()
+        .Problems(400, 401, 402, 404, 409);
 
     private static ILedgerGrain Ledger(IGrainFactory grains) => grains.GetGrain<ILedgerGrain>(0);
 

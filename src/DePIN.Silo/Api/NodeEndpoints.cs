@@ -21,45 +21,32 @@ public static class NodeEndpoints
         var nodes = app.MapGroup("/v1/nodes").WithTags("Nodes");
 
         nodes.MapPost("/", Register)
-            .WithName("RegisterNode")
-            .WithSummary("Registers a node, or updates its capabilities.")
+            .Describe("RegisterNode", "Registers a node, or updates its capabilities.")
             .WithDescription("The body is signed as sent with the node's Ed25519 key; the base64 signature goes in the DePIN-Signature header. The node id is derived from the public key.")
             .Accepts<NodeRegistration>("application/json")
-            .Produces<NodeDetails>(StatusCodes.Status201Created)
-            .Produces<NodeDetails>(StatusCodes.Status200OK)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .CreatedOrFound<NodeDetails>()
+            .Problems(400, 401, 403, 409, 413);
 
         nodes.MapGet("/", List)
-            .WithName("ListNodes")
-            .WithSummary("Lists nodes from the directory, ordered by id.")
+            .Describe("ListNodes", "Lists nodes from the directory, ordered by id.")
             .Produces<NodeSummary[]>()
-            .ProducesValidationProblem();
+            .Problems(400);
 
         nodes.MapGet("/{id}", Get)
-            .WithName("GetNode")
-            .WithSummary("Returns one node.")
+            .Describe("GetNode", "Returns one node.")
             .Produces<NodeDetails>()
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Problems(404);
 
         nodes.MapGet("/{id}/events", Watch)
-            .WithName("WatchNode")
-            .WithSummary("Streams the node's status changes as server-sent events (text/event-stream): its current status, then one JSON NodeEvent each change.")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Describe("WatchNode", "Streams the node's status changes as server-sent events (text/event-stream): its current status, then one JSON NodeEvent each change.")
+            .Problems(404);
 
         nodes.MapPut("/{id}/maintenance", SetMaintenance)
-            .WithName("SetNodeMaintenance")
-            .WithSummary("Holds a node drained, keeps it in service, or lets its failure risk decide. Operators only.")
+            .Describe("SetNodeMaintenance", "Holds a node drained, keeps it in service, or lets its failure risk decide. Operators only.")
             .WithDescription("Body {\"mode\":\"auto\"|\"drain\"|\"keep\"}. Draining stops new placements and checkpoints and moves the node's running work; the node's maintenance block shows its risk and mode.")
             .Accepts<MaintenanceRequest>("application/json")
             .Produces<NodeDetails>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden)
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Problems(400, 401, 403, 404);
 
         return app;
     }

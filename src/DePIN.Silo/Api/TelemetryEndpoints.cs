@@ -22,31 +22,20 @@ public static class TelemetryEndpoints
     {
         app.MapPost("/v1/nodes/{id}/telemetry", Ingest)
             .WithTags("Nodes")
-            .WithName("PostTelemetry")
-            .WithSummary("Takes a signed telemetry batch from a node's agent.")
+            .Describe("PostTelemetry", "Takes a signed telemetry batch from a node's agent.")
             .WithDescription("Signed like a registration. 202 once the batch is journaled and applied by the node's grain, so a crash cannot lose it; a batch whose sequence number is not above the last accepted one (a retry or a replay) is answered 202 too and changes nothing; one signed too long ago is refused (422).")
             .Accepts<TelemetryBatch>("application/json")
             .Produces(StatusCodes.Status202Accepted)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
-            .ProducesProblem(StatusCodes.Status429TooManyRequests)
-            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
+            .Problems(400, 401, 404, 413, 422, 429, 503);
 
         app.MapPost(RelayedTelemetry.Path, Relay)
             .WithTags("Nodes")
-            .WithName("RelayTelemetry")
-            .WithSummary("Takes many nodes' signed telemetry batches in one request (an agent of several nodes, a gateway).")
+            .Describe("RelayTelemetry", "Takes many nodes' signed telemetry batches in one request (an agent of several nodes, a gateway).")
             .WithDescription("Body {\"batches\":[{\"nodeId\",\"signature\",\"batch\"}]}, each batch's bytes exactly as its node signed them. Every batch must verify and be well formed, or the whole request is refused with the problem of the first refused batch (its index in the detail, all of them under \"refused\") and nothing is taken. Then each goes to its node's grain, a node's batches in the request's order: 202 when all were journaled and applied (or were replays), 207 when some were not, with each batch's status (422 stale, 429 over the node's rate, 503 journal behind) in the same order as sent.")
             .Accepts<RelayEnvelopeDoc>("application/json")
             .Produces<RelayResults>(StatusCodes.Status202Accepted)
             .Produces<RelayResults>(StatusCodes.Status207MultiStatus)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .Problems(400, 401, 404, 413);
         return app;
     }
 

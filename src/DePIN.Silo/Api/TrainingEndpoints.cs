@@ -19,38 +19,27 @@ public static class TrainingEndpoints
     {
         var training = app.MapGroup("/v1/nodes/{id}/training").WithTags("Training");
         training.MapPost("/", Round)
-            .WithName("TrainingRound")
-            .WithSummary("The current round of a training slot the node holds: the global parameters, the normaliser and the work. Long-polls while the node's delta is in and the round still open.")
+            .Describe("TrainingRound", "The current round of a training slot the node holds: the global parameters, the normaliser and the work. Long-polls while the node's delta is in and the round still open.")
             .Accepts<TrainingPoll>("application/json")
             .Produces<TrainingRound>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .Problems(400, 401, 404, 409);
 
         training.MapPost("/deltas", Delta)
-            .WithName("TrainingDelta")
-            .WithSummary("A worker's delta for a round: 202 when counted, 409 when the round has closed (fetch the next one).")
+            .Describe("TrainingDelta", "A worker's delta for a round: 202 when counted, 409 when the round has closed (fetch the next one).")
             .Accepts<TrainingDeltaReport>("application/json")
             .Produces(StatusCodes.Status202Accepted)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .Problems(400, 401, 404, 409, 413);
 
         var models = app.MapGroup("/v1/models").WithTags("Models");
         models.MapGet("/{hash}", Model)
-            .WithName("GetModel")
-            .WithSummary("A model version: the job and dataset snapshot that produced it, its task, normaliser and held-out metrics.")
+            .Describe("GetModel", "A model version: the job and dataset snapshot that produced it, its task, normaliser and held-out metrics.")
             .Produces<ModelVersion>()
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Problems(404);
 
         models.MapGet("/{hash}/weights", ModelWeights)
-            .WithName("GetModelWeights")
-            .WithSummary("The model's weights: little-endian float32, whose SHA-256 is the version's hash.")
+            .Describe("GetModelWeights", "The model's weights: little-endian float32, whose SHA-256 is the version's hash.")
             .Produces(StatusCodes.Status200OK, contentType: "application/octet-stream")
-            .ProducesProblem(StatusCodes.Status404NotFound);
+            .Problems(404);
 
         return app;
     }

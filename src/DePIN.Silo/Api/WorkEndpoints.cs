@@ -17,27 +17,18 @@ public static class WorkEndpoints
         var work = app.MapGroup("/v1/nodes/{id}/work").WithTags("Work");
 
         work.MapPost("/", Poll)
-            .WithName("PollWork")
-            .WithSummary("Long-polls for the node's work: returns as soon as it differs from the version the agent has.")
+            .Describe("PollWork", "Long-polls for the node's work: returns as soon as it differs from the version the agent has.")
             .WithDescription("Signed like telemetry. The answer lists every slot the node should run; a slot marked stop should checkpoint, report stopped and end; a slot that is gone should end at once.")
             .Accepts<WorkPoll>("application/json")
             .Produces<WorkSet>()
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .Problems(400, 401, 404, 413);
 
         work.MapPost("/reports", Report)
-            .WithName("ReportWork")
-            .WithSummary("Takes an agent's report on a slot: started, progress, checkpoint, completed, stopped or failed.")
+            .Describe("ReportWork", "Takes an agent's report on a slot: started, progress, checkpoint, completed, stopped or failed.")
             .WithDescription("Signed like telemetry. Reports are idempotent. 409 means the slot is no longer this node's: stop working on it.")
             .Accepts<WorkReport>("application/json")
             .Produces(StatusCodes.Status202Accepted)
-            .ProducesValidationProblem()
-            .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict)
-            .ProducesProblem(StatusCodes.Status413PayloadTooLarge);
+            .Problems(400, 401, 404, 409, 413);
 
         return app;
     }
