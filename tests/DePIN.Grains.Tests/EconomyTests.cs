@@ -11,10 +11,10 @@ namespace DePIN.Grains.Tests;
 /// per verified replica-hour at their lease rate less the fee, slashing of liars and of nodes that abandon a lease, and
 /// the rest of escrow back to the tenant.
 /// </summary>
-public sealed class EconomyTests
+public sealed class EconomyTests(EconomyTests.FixedRateCluster cluster) : IClassFixture<EconomyTests.FixedRateCluster>
 {
-    // The rate stays at the cpu class's base rate for the whole test.
-    private static readonly Dictionary<string, string?> FixedRates = new() { ["Economy:RateInterval"] = "01:00:00" };
+    /// <summary>The cluster of these tests: the rate stays at the cpu class's base rate for the whole test.</summary>
+    public sealed class FixedRateCluster() : NodeCluster(new Dictionary<string, string?> { ["Economy:RateInterval"] = "01:00:00" });
 
     private static JobSpec Batch(string region, int redundancy) => TestJob.Spec(replicas: 1, cpuCores: 8) with
     {
@@ -31,12 +31,12 @@ public sealed class EconomyTests
     public async Task A_verified_job_pays_each_honest_node_its_hours_slashes_the_liar_and_refunds_the_rest()
     {
         using var slashes = new Slashes();
-        await using var cluster = await NodeCluster.Start(FixedRates);
         var fleet = await Fleet.Online(cluster, "econ-1", 3);
         var liar = fleet[1];
         await cluster.Fund(AccountId.Provider(liar.Id), 20 * AccountId.PerCredit);
         Assert.True((await cluster.Sdk.StakeAsync(liar.Id, "bond", 20 * AccountId.PerCredit)).Accepted);
         var before = await Balance(cluster, AccountId.Tenant("acme"));
+        var (poolBefore, treasuryBefore) = (await Balance(cluster, AccountId.SlashingPool), await Balance(cluster, AccountId.Treasury));
 
         var submitted = await cluster.Sdk.SubmitJobAsync("acme", "paid", Batch("econ-1", redundancy: 3));
         var escrowed = await Balance(cluster, AccountId.Escrow("acme", "paid"));
@@ -69,9 +69,9 @@ public sealed class EconomyTests
         Assert.All(paid, p => Assert.InRange(p!.Balance, Gross - Fee + 1, Gross - Fee + (long)(Gross * 0.05)));
         Assert.Equal(0, await Balance(cluster, AccountId.Provider(liar.Id)));
         Assert.Equal(10 * AccountId.PerCredit, await Balance(cluster, AccountId.Stake(liar.Id)));
-        Assert.Equal(5 * AccountId.PerCredit, await Balance(cluster, AccountId.SlashingPool));
+        Assert.Equal(5 * AccountId.PerCredit, await Balance(cluster, AccountId.SlashingPool) - poolBefore);
         Assert.Equal(before - (2 * Gross) + (5 * AccountId.PerCredit), await Balance(cluster, AccountId.Tenant("acme")));
-        Assert.Equal(2 * Fee, await Balance(cluster, AccountId.Treasury) + paid.Sum(p => p!.Balance) - (2 * (Gross - Fee)));
+        Assert.Equal(2 * Fee, await Balance(cluster, AccountId.Treasury) - treasuryBefore + paid.Sum(p => p!.Balance) - (2 * (Gross - Fee)));
         Assert.Equal(JobStatus.Succeeded, done.Status);
         Assert.True(slashes.Count("disagreed") >= 1, "depin_slashes_total{reason=\"disagreed\"} did not count the slash");
 
@@ -85,7 +85,6 @@ public sealed class EconomyTests
     public async Task A_node_that_vanishes_mid_lease_is_slashed_and_unpaid_and_the_node_that_finishes_is_paid()
     {
         using var slashes = new Slashes();
-        await using var cluster = await NodeCluster.Start(FixedRates);
         var fleet = await Fleet.Online(cluster, "econ-2", 2);
         foreach (var agent in fleet)
         {
@@ -120,7 +119,6 @@ public sealed class EconomyTests
     [Fact]
     public async Task A_tenant_that_cannot_fund_the_escrow_gets_no_job_and_keeps_its_balance()
     {
-        await using var cluster = await NodeCluster.Start(FixedRates);
         await Fleet.Online(cluster, "econ-3", 1);
         await cluster.Fund(AccountId.Tenant("poor"), 1000);
 

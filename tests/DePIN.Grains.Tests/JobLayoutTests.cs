@@ -10,39 +10,40 @@ namespace DePIN.Grains.Tests;
 /// The job path's durable layout: the allocation ledger and the tenant job index across a change of their shard
 /// counts, and the cached grain references that reach them.
 /// </summary>
-public sealed class JobLayoutTests
+public sealed class JobLayoutTests(NodeCluster cluster) : IClassFixture<NodeCluster>
 {
     private static Allocation On(string node, int attempt = 0) => new([node], new ReplicaResources(1, 1L << 30, 0, 0), 0, attempt);
 
     [Fact]
     public async Task Allocations_recorded_outside_their_home_shard_load_and_move_home_so_a_release_finds_them()
     {
-        await using var cluster = await NodeCluster.Start();
         var grains = cluster.Client;
+        // The ledger is the cluster's: this test's rows are those of its own tenant.
+        static Dictionary<string, Allocation> Mine(Dictionary<string, Allocation> all) =>
+            all.Where(a => a.Key.StartsWith("layout/", StringComparison.Ordinal)).ToDictionary();
         // Where a smaller shard count put them: any shard but the key's home under the current count.
-        var stray = grains.GetGrain<IAllocationLedgerGrain>((AllocationLedger.Home("acme/old") + 1) % AllocationLedger.Shards);
-        await stray.Record("acme/old", On("node-a"));
-        await stray.Record("acme/both", On("node-b"));
-        await AllocationLedger.Shard(grains, "acme/both").Record("acme/both", On("node-c", attempt: 1));
-        await AllocationLedger.Shard(grains, "acme/home").Record("acme/home", On("node-d"));
+        var stray = grains.GetGrain<IAllocationLedgerGrain>((AllocationLedger.Home("layout/old") + 1) % AllocationLedger.Shards);
+        await stray.Record("layout/old", On("node-a"));
+        await stray.Record("layout/both", On("node-b"));
+        await AllocationLedger.Shard(grains, "layout/both").Record("layout/both", On("node-c", attempt: 1));
+        await AllocationLedger.Shard(grains, "layout/home").Record("layout/home", On("node-d"));
 
-        var loaded = await AllocationLedger.Load(grains);
+        var loaded = Mine(await AllocationLedger.Load(grains));
 
-        Assert.Equal(["acme/both", "acme/home", "acme/old"], loaded.Keys.Order(StringComparer.Ordinal));
-        Assert.Equal("node-a", loaded["acme/old"].Nodes.Single());
-        Assert.Equal("node-c", loaded["acme/both"].Nodes.Single()); // the home shard's row is the later one
+        Assert.Equal(["layout/both", "layout/home", "layout/old"], loaded.Keys.Order(StringComparer.Ordinal));
+        Assert.Equal("node-a", loaded["layout/old"].Nodes.Single());
+        Assert.Equal("node-c", loaded["layout/both"].Nodes.Single()); // the home shard's row is the later one
         Assert.Empty(await stray.All());
-        Assert.Equal("node-a", (await AllocationLedger.Shard(grains, "acme/old").All())["acme/old"].Nodes.Single());
+        Assert.Equal("node-a", (await AllocationLedger.Shard(grains, "layout/old").All())["layout/old"].Nodes.Single());
 
         // Released as the scheduler releases: through the home shard. Nothing is left behind anywhere.
-        await AllocationLedger.Shard(grains, "acme/old").Remove("acme/old");
-        Assert.Equal(["acme/both", "acme/home"], (await AllocationLedger.Load(grains)).Keys.Order(StringComparer.Ordinal));
+        await AllocationLedger.Shard(grains, "layout/old").Remove("layout/old");
+        Assert.Equal(["layout/both", "layout/home"], Mine(await AllocationLedger.Load(grains)).Keys.Order(StringComparer.Ordinal));
     }
 
     [Fact]
     public async Task Rows_written_under_an_earlier_shard_count_move_home_and_list_once_as_their_latest_version()
     {
-        await using var cluster = await NodeCluster.Start();
         var grains = cluster.Client;
         var at = DateTimeOffset.UnixEpoch;
         JobSummary Row(string id, JobStatus status, int minute) => new(id, "acme", JobKind.Batch, status, at, at.AddMinutes(minute));
@@ -70,7 +71,6 @@ public sealed class JobLayoutTests
     [Fact]
     public async Task Cached_references_equal_the_ones_Orleans_builds_and_reach_the_same_grains()
     {
-        await using var cluster = await NodeCluster.Start();
         var grains = cluster.Client;
 
         Assert.Equal(grains.GetGrain<IJobGrain>("acme/job-1"), grains.Ref<IJobGrain>("acme/job-1"));

@@ -5,14 +5,13 @@ using DePIN.Testing;
 namespace DePIN.Grains.Tests;
 
 /// <summary>Node liveness on a fake clock: Online, then Suspect and Offline as silence grows, Online again on telemetry.</summary>
-public sealed class LivenessTests
+public sealed class LivenessTests(NodeCluster cluster) : IClassFixture<NodeCluster>
 {
     private static readonly TimeSpan EventTimeout = TimeSpan.FromSeconds(20);
 
     [Fact]
     public async Task Silence_makes_a_node_suspect_after_3_intervals_and_offline_after_6_and_telemetry_brings_it_back()
     {
-        await using var cluster = await NodeCluster.Start();
         using var node = TestNode.Create(region: "eu-west");
         await using var events = await cluster.Sdk.WatchNodeEventsAsync("eu-west");
         await using var feed = events.GetAsyncEnumerator();
@@ -35,7 +34,6 @@ public sealed class LivenessTests
     [Fact]
     public async Task Telemetry_arriving_in_time_keeps_a_node_online()
     {
-        await using var cluster = await NodeCluster.Start();
         using var node = TestNode.Create();
         await cluster.Node(node.Id).Register(node.Registration(cluster.Time.GetUtcNow()));
 
@@ -74,7 +72,6 @@ public sealed class LivenessTests
     [Fact]
     public async Task A_batch_signed_too_long_ago_is_dropped_as_stale()
     {
-        await using var cluster = await NodeCluster.Start();
         using var node = TestNode.Create();
         await cluster.Node(node.Id).Register(node.Registration(cluster.Time.GetUtcNow()));
 

@@ -15,8 +15,22 @@ namespace DePIN.Grains.Tests;
 /// An in-process cluster with the production grain setup and provider names, in-memory storage, and a fake platform
 /// clock that the test advances. Orleans' own timers keep real time.
 /// </summary>
-public sealed class NodeCluster(IReadOnlyDictionary<string, string?> settings) : IAsyncDisposable
+/// <remarks>
+/// As an xUnit class fixture it is one cluster for all the tests of a class: they run one after another, each in its
+/// own regions, job ids and (where it counts jobs or balances) tenants, so what one leaves behind is not what the next
+/// asserts on. A shape of settings that only one test needs is started by that test with <see cref="Start"/>.
+/// </remarks>
+public class NodeCluster : IAsyncLifetime
 {
+    private readonly IReadOnlyDictionary<string, string?> settings;
+
+    public NodeCluster()
+        : this(new Dictionary<string, string?>())
+    {
+    }
+
+    protected NodeCluster(IReadOnlyDictionary<string, string?> settings) => this.settings = settings;
+
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
@@ -28,7 +42,7 @@ public sealed class NodeCluster(IReadOnlyDictionary<string, string?> settings) :
     public static async Task<NodeCluster> Start(IReadOnlyDictionary<string, string?>? settings = null)
     {
         var cluster = new NodeCluster(settings ?? new Dictionary<string, string?>());
-        await cluster.Deploy();
+        await cluster.InitializeAsync();
         return cluster;
     }
 
@@ -36,9 +50,13 @@ public sealed class NodeCluster(IReadOnlyDictionary<string, string?> settings) :
 
     public Task<TelemetryVerdict> Report(TelemetryBatch batch) => Node(batch.NodeId).Report(batch);
 
-    public async ValueTask DisposeAsync() => await Cluster.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await Cluster.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
 
-    private async Task Deploy()
+    public async ValueTask InitializeAsync()
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings).Build();
         var builder = new InProcessTestClusterBuilder(1);
@@ -65,6 +83,13 @@ public sealed class NodeCluster(IReadOnlyDictionary<string, string?> settings) :
 
     /// <summary>The tenants the grain tests submit jobs for, funded at start.</summary>
     public static IReadOnlyList<string> Tenants { get; } = ["acme", "globex"];
+
+    /// <summary>A tenant of the test's own, funded as <see cref="Tenants"/> are: its jobs and balance are only the test's.</summary>
+    public async Task<string> Tenant(string name)
+    {
+        await Fund(AccountId.Tenant(name), 1_000_000 * AccountId.PerCredit);
+        return name;
+    }
 
     /// <summary>Opens the account and deposits <paramref name="amount"/> microcredits into it.</summary>
     public async Task Fund(string account, long amount)

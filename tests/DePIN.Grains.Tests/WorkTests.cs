@@ -10,7 +10,7 @@ namespace DePIN.Grains.Tests;
 /// Jobs run: agents (played here by the test, computing the real kernel) take slots from their node's inbox and report
 /// on them; the job checkpoints, resumes after node loss and preemption, retries failures, and verifies by majority.
 /// </summary>
-public sealed class WorkTests
+public sealed class WorkTests(NodeCluster cluster) : IClassFixture<NodeCluster>
 {
     private static JobSpec Batch(string region, int cpuCores = 8, int priority = 10, int redundancy = 1, bool adaptive = false) =>
         TestJob.Spec(replicas: 1, cpuCores: cpuCores) with
@@ -25,7 +25,6 @@ public sealed class WorkTests
     [Fact]
     public async Task A_batch_job_runs_checkpoints_and_succeeds_with_the_kernels_result()
     {
-        await using var cluster = await NodeCluster.Start();
         var fleet = await Fleet.Online(cluster, "run-1", 1);
         await cluster.Sdk.SubmitJobAsync("acme", "run", Batch("run-1"));
         await JobWhen(cluster, "run", j => j.Status == JobStatus.Placed, "the job placed");
@@ -53,7 +52,6 @@ public sealed class WorkTests
     [Fact]
     public async Task A_job_whose_node_is_lost_resumes_on_another_from_its_checkpoint()
     {
-        await using var cluster = await NodeCluster.Start();
         var fleet = await Fleet.Online(cluster, "loss-1", 2);
         await cluster.Sdk.SubmitJobAsync("acme", "loss", Batch("loss-1"));
         var placed = await JobWhen(cluster, "loss", j => j.Status == JobStatus.Placed, "the job placed");
@@ -82,7 +80,6 @@ public sealed class WorkTests
     [Fact]
     public async Task Higher_priority_work_preempts_a_job_which_checkpoints_first_and_resumes_afterwards()
     {
-        await using var cluster = await NodeCluster.Start();
         var node = (await Fleet.Online(cluster, "pre-1", 1))[0];
         await cluster.Sdk.SubmitJobAsync("acme", "low", Batch("pre-1", priority: 10));
         await JobWhen(cluster, "low", j => j.Status == JobStatus.Placed, "the low-priority job placed");
@@ -118,7 +115,6 @@ public sealed class WorkTests
     [Fact]
     public async Task Majority_verification_keeps_the_honest_result_and_costs_the_liar_its_reputation()
     {
-        await using var cluster = await NodeCluster.Start();
         var fleet = await Fleet.Online(cluster, "vote-1", 3);
         await cluster.Sdk.SubmitJobAsync("acme", "vote", Batch("vote-1", cpuCores: 2, redundancy: 3));
         var placed = await JobWhen(cluster, "vote", j => j.Status == JobStatus.Placed, "the job placed");
@@ -173,7 +169,6 @@ public sealed class WorkTests
     [Fact]
     public async Task A_copy_that_already_finished_does_not_hold_up_moving_the_job_when_another_copys_node_is_lost()
     {
-        await using var cluster = await NodeCluster.Start();
         var fleet = await Fleet.Online(cluster, "copy-1", 3);
         await cluster.Sdk.SubmitJobAsync("acme", "pair", Batch("copy-1", cpuCores: 8, redundancy: 2));
         var placed = await JobWhen(cluster, "pair", j => j.Status == JobStatus.Placed, "the job placed");

@@ -10,8 +10,11 @@ namespace DePIN.Grains.Tests.Maintenance;
 /// fleet has no history yet), the node drains, its running job checkpoints and moves, and it returns to service once
 /// the evidence has faded; operators can hold it either way.
 /// </summary>
-public sealed class DrainingTests
+public sealed class DrainingTests(DrainingTests.DrainingCluster cluster) : IClassFixture<DrainingTests.DrainingCluster>
 {
+    /// <summary>The cluster of these tests, with <see cref="Settings"/>.</summary>
+    public sealed class DrainingCluster() : NodeCluster(Settings);
+
     // Telemetry every minute, so hours of fading evidence take few batches; risk assessed on every batch.
     private static readonly Dictionary<string, string?> Settings = new()
     {
@@ -34,7 +37,6 @@ public sealed class DrainingTests
     [Fact]
     public async Task A_node_whose_faults_predict_failure_drains_its_job_moves_from_a_checkpoint_and_it_returns_when_the_risk_falls()
     {
-        await using var cluster = await NodeCluster.Start(Settings);
         var fleet = await Fleet.Online(cluster, "drain-1", 2);
         await cluster.Sdk.SubmitJobAsync("acme", "drained", TestJob.Spec(replicas: 1) with { Constraints = JobConstraints.None with { Regions = ["drain-1"] } });
         var placed = await JobWhen(cluster, "drained", j => j.Status == JobStatus.Placed, "the job placed");
@@ -75,7 +77,6 @@ public sealed class DrainingTests
     [Fact]
     public async Task Operators_hold_a_node_drained_or_keep_it_in_service_whatever_its_risk()
     {
-        await using var cluster = await NodeCluster.Start(Settings);
         var node = (await Fleet.Online(cluster, "hold-1", 1))[0];
         await using var events = await cluster.Sdk.WatchNodeEventsAsync("hold-1");
         await using var feed = events.GetAsyncEnumerator();
