@@ -11,6 +11,7 @@ using DePIN.Grains.Directory;
 using DePIN.Grains.Maintenance;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using Orleans.Storage;
 using Orleans.Streams;
 
 namespace DePIN.Grains.Nodes;
@@ -49,6 +50,7 @@ public sealed partial class NodeGrain(
     private long _changes;
     private long _written;
     private bool _directoryBehind;
+    private bool _superseded; // another activation wrote the state since this one read it
     private INodeGrain? _self;
     private IAsyncStream<NodeEvent>? _events;
     private readonly NodeHealthWatch _health = new(maintenance.Value);
@@ -63,7 +65,8 @@ public sealed partial class NodeGrain(
         _events = this.GetStreamProvider(StreamNames.Provider)
             .GetStream<NodeEvent>(StreamId.Create(StreamNames.NodeEvents, StreamNames.FleetKey));
         // Staggered, so nodes activated together do not all write at once; interleaved, so telemetry keeps flowing
-        // while a checkpoint waits on the database (the state is serialized before the write awaits anything).
+        // while a checkpoint waits on the database (the storage writes a copy taken in the checkpoint's turn:
+        // SnapshotGrainStorage).
         this.RegisterGrainTimer(Checkpoint, new GrainTimerCreationOptions
         {
             DueTime = _options.CheckpointInterval * (0.5 + Random.Shared.NextDouble()),
@@ -91,7 +94,7 @@ public sealed partial class NodeGrain(
         _livenessTimer?.Dispose();
         metrics.ForgetRisk(NodeId);
         await SendExamples();
-        if (_changes == _written)
+        if (_changes == _written || _superseded)
         {
             return;
         }
@@ -513,7 +516,19 @@ public sealed partial class NodeGrain(
         // the write started counts as written.
         var upTo = _changes;
         var journaled = Node.LastSequence;
-        await state.WriteStateAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch (InconsistentStateException)
+        {
+            // Another activation of this node wrote since this one read: this one's copy is stale. A fresh activation
+            // reads that write and replays the journal past it.
+            _superseded = true;
+            DeactivateOnIdle();
+            throw;
+        }
+
         _written = Math.Max(_written, upTo);
         journal.Trim(NodeId, journaled);
     }

@@ -8,6 +8,8 @@ using Npgsql;
 using Orleans.Configuration;
 using Orleans.Connections.Security;
 using Orleans.Runtime.Hosting;
+using Orleans.Serialization;
+using Orleans.Storage;
 
 namespace DePIN.Silo.Extensions;
 
@@ -74,6 +76,9 @@ public static partial class SiloExtensions
                         o.Invariant = AdoNetInvariant;
                         o.ConnectionString = connectionString;
                     });
+                    // Registered after it, so the name resolves to this: the provider writes a copy taken in the grain's turn.
+                    silo.Services.AddKeyedSingleton<IGrainStorage>(name, (services, key) => new SnapshotGrainStorage(
+                        AdoNetGrainStorageFactory.Create(services, (string)key!), services.GetRequiredService<DeepCopier>()));
                 }
 
                 silo.UseAdoNetReminderService(o =>
