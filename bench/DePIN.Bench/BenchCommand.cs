@@ -32,7 +32,7 @@ public static class BenchCommand
                DePIN.Bench schedule-sim [--nodes 2000] [--days 7] [--seed 1] [--load 0.75 | --loads 0.6,0.75,0.9] [--warmup-days 3]
                DePIN.Bench inference [--nodes 500] [--requests 100000] [--seed 1]
                DePIN.Bench training [--workers 8] [--inner-steps 500] [--target 0.87] [--seed 1] [--max-steps 20000] [--churn 0.3]
-               DePIN.Bench nab --data NAB_FOLDER [--levels 7] [--scales 4]
+               DePIN.Bench nab --data NAB_FOLDER [--levels 7] [--scales 4] [--cv categories]
                DePIN.Bench ledger [--seconds 20] [--concurrency 512] [--accounts 10000] [--postgres CONNECTION_STRING]
                DePIN.Bench failure-sim [--seed 1] [--nodes 500] [--days 5] [--warmup-days 2] [--mtbf-days 10] [--horizon-hours 6]
                DePIN.Bench economy-sim [--seed 1] [--nodes 1000] [--days 7] [--load 0.7] [--provider-cost 1]
@@ -90,6 +90,12 @@ public static class BenchCommand
                 "nab" => NabScenario.Prepare(
                     options.String("data") ?? throw new ArgumentException("nab needs --data, a folder in NAB's layout (data/ and labels/combined_windows.json)."),
                     new NoveltyOptions { Levels = options.Int("levels", new NoveltyOptions().Levels), Scales = options.Int("scales", new NoveltyOptions().Scales) },
+                    options.String("cv") switch
+                    {
+                        null => false,
+                        "categories" => true,
+                        var other => throw new ArgumentException($"--cv takes 'categories' (leave one NAB category out), not '{other}'."),
+                    },
                     Console.Error),
                 "ledger" => LedgerScenario.Prepare(new LedgerSettings(
                     Seconds: options.Int("seconds", 20),

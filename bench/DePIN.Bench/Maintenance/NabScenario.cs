@@ -7,23 +7,28 @@ namespace DePIN.Bench.Maintenance;
 
 /// <summary>
 /// Runs the platform's anomaly detector over every series of a folder in NAB's layout, one value at a time as it
-/// would see telemetry, and scores it with <see cref="NabEvaluation"/> under every profile. Published detectors whose
-/// raw output sits under <c>results/</c> are scored on the same files in the same run, for comparison.
+/// would see telemetry, and scores it with <see cref="NabEvaluation"/> under every profile, on the whole folder and on
+/// each category alone (at the folder's thresholds). Published detectors whose raw output sits under <c>results/</c> are scored on the same files in
+/// the same run, for comparison. With <c>--cv categories</c> it also chooses the detector's settings by leaving one
+/// category out at a time: settings and threshold are chosen on the other categories, then the left-out one is scored
+/// with them, so its score is that of a detector tuned without it.
 /// </summary>
 public static class NabScenario
 {
-    public static Func<Task<JsonObject>> Prepare(string data, NoveltyOptions detector, TextWriter log) => () => Task.FromResult(Run(data, detector, log));
+    public static Func<Task<JsonObject>> Prepare(string data, NoveltyOptions detector, bool crossValidate, TextWriter log) =>
+        () => Task.FromResult(Run(data, detector, crossValidate, log));
 
-    private static JsonObject Run(string data, NoveltyOptions detector, TextWriter log)
+    private static JsonObject Run(string data, NoveltyOptions detector, bool crossValidate, TextWriter log)
     {
         var clock = Stopwatch.StartNew();
-        var files = NabCorpus.Read(data);
+        var (files, labelledOnly, unlabelled) = NabCorpus.Scan(data);
         var profiles = NabCorpus.Profiles(data);
         var rows = files.Sum(f => f.Values.Length);
-        log.WriteLine($"nab: {files.Count} files, {rows:N0} rows, {files.Sum(f => f.Windows.Length)} windows from {data}");
+        log.WriteLine($"nab: {files.Count} files, {rows:N0} rows, {files.Sum(f => f.Windows.Length)} windows from {data}" +
+            $" ({labelledOnly.Count} labelled files not in data/, {unlabelled.Count} data files without labels: not scored)");
 
         var detect = Stopwatch.StartNew();
-        var scores = files.Select(f => Detect(f, new NoveltyDetector(Options(f, detector)))).ToArray();
+        var scores = Detect(files, detector);
         detect.Stop();
 
         var json = new JsonObject { ["scenario"] = "nab", ["files"] = files.Count };
@@ -39,6 +44,20 @@ public static class NabScenario
         {
             log.WriteLine($"    {file.Name,-60} {result.Score,8:0.000}  tp {result.Tp} fp {result.Fp} windows {file.Windows.Length}");
         }
+
+        var categories = new JsonObject();
+        foreach (var category in Categories(files))
+        {
+            var (inCategory, theirScores) = Subset(files, scores, f => f.Category == category);
+            categories[category] = new JsonObject(reports.Select(r => KeyValuePair.Create(
+                r.Profile, Score(NabEvaluation.Evaluate(inCategory, theirScores, profiles.First(p => p.Name == r.Profile), r.Threshold)))))
+            {
+                ["files"] = inCategory.Length,
+            };
+        }
+
+        json["categories"] = categories;
+        log.WriteLine($"  by category (at the folder's thresholds): {categories.ToJsonString()}");
 
         var baselines = new JsonObject();
         var results = Path.Combine(data, "results");
@@ -56,12 +75,132 @@ public static class NabScenario
         json["detector"] = nameof(NoveltyDetector);
         json["levels"] = detector.Levels;
         json["scales"] = detector.Scales;
+        json["memory_bytes_per_metric"] = MemoryPerMetric(detector);
         json["rows"] = rows;
         json["rows_per_second"] = Math.Round(rows / detect.Elapsed.TotalSeconds);
         json["published_on_same_files"] = baselines;
+        if (crossValidate)
+        {
+            json["cv"] = CrossValidate(files, profiles.First(p => p.Name == "standard"), log);
+        }
+
         json["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
         return json;
     }
+
+    /// <summary>
+    /// Leave one category out: for each category, the grid's settings that score best (standard profile) on the other
+    /// categories, with the threshold that is best there, score the left-out category. The pooled score adds the
+    /// left-out categories' raw scores and normalises them as NAB normalises the whole folder.
+    /// </summary>
+    private static JsonObject CrossValidate(IReadOnlyList<NabFile> files, NabProfile profile, TextWriter log)
+    {
+        var categories = Categories(files);
+        if (categories.Count < 2)
+        {
+            throw new ArgumentException($"--cv categories needs files of two categories or more; the folder has {categories.Count}.");
+        }
+
+        var folds = categories.Select(c => (
+            LeftOut: c,
+            Train: files.Where(f => f.Category != c).ToArray(),
+            Test: files.Where(f => f.Category == c).ToArray())).ToArray();
+        var nulls = folds.Select(f => (Train: NabEvaluation.Null(f.Train, profile), Test: NabEvaluation.Null(f.Test, profile))).ToArray();
+        var allNull = NabEvaluation.Null(files, profile);
+
+        // Per setting: its score on all files, and per fold its score on the others and the left-out one's at their threshold.
+        var grid = Grid();
+        var trained = new (double Train, NabProfileReport Test)[grid.Count][];
+        var whole = new double[grid.Count];
+        for (var g = 0; g < grid.Count; g++)
+        {
+            var scores = Detect(files, grid[g]);
+            whole[g] = NabEvaluation.Evaluate(files, scores, profile, nullScore: allNull).Normalised;
+            trained[g] = new (double, NabProfileReport)[folds.Length];
+            for (var k = 0; k < folds.Length; k++)
+            {
+                var (train, trainScores) = Subset(files, scores, f => f.Category != folds[k].LeftOut);
+                var (test, testScores) = Subset(files, scores, f => f.Category == folds[k].LeftOut);
+                var onTrain = NabEvaluation.Evaluate(train, trainScores, profile, nullScore: nulls[k].Train);
+                trained[g][k] = (onTrain.Normalised, NabEvaluation.Evaluate(test, testScores, profile, onTrain.Threshold, nulls[k].Test));
+            }
+
+            log.WriteLine($"  cv {g + 1}/{grid.Count} {Describe(grid[g])}: all files {whole[g]:0.00}");
+        }
+
+        var foldsJson = new JsonArray();
+        var pooledRaw = 0.0;
+        for (var k = 0; k < folds.Length; k++)
+        {
+            var chosen = Enumerable.Range(0, grid.Count).MaxBy(g => trained[g][k].Train);
+            var test = trained[chosen][k].Test;
+            pooledRaw += test.Raw;
+            foldsJson.Add(new JsonObject
+            {
+                ["left_out"] = folds[k].LeftOut,
+                ["files"] = folds[k].Test.Length,
+                ["chosen"] = Describe(grid[chosen]),
+                ["others_standard"] = Math.Round(trained[chosen][k].Train, 2),
+                ["left_out_standard"] = Score(test),
+            });
+            log.WriteLine($"  left out {folds[k].LeftOut}: chose {Describe(grid[chosen])} ({trained[chosen][k].Train:0.00} on the others), scores {Score(test)!.ToJsonString()}");
+        }
+
+        var perfect = files.Sum(f => f.Windows.Length) * profile.TpWeight;
+        var best = Enumerable.Range(0, grid.Count).MaxBy(g => whole[g]);
+        return new JsonObject
+        {
+            ["grid"] = grid.Count,
+            ["folds"] = foldsJson,
+            ["left_out_pooled_standard"] = Math.Round(100.0 * (pooledRaw - allNull) / (perfect - allNull), 2),
+            ["best_on_all_files"] = new JsonObject { ["chosen"] = Describe(grid[best]), ["standard"] = Math.Round(whole[best], 2) },
+        };
+    }
+
+    /// <summary>The settings cross-validation chooses among: around the defaults, each knob a step either way.</summary>
+    private static List<NoveltyOptions> Grid()
+    {
+        var defaults = new NoveltyOptions();
+        return [.. from levels in new[] { 5, 7, 9 }
+                   from order in new[] { 2, 3, 4 }
+                   from scaleWeight in new[] { 1.0, 1.5, 2.0 }
+                   from exceedGain in new[] { 5.0, 10.0, 20.0 }
+                   select defaults with { Levels = levels, Order = order, ScaleWeight = scaleWeight, ExceedGain = exceedGain }];
+    }
+
+    /// <summary>
+    /// The normalised score; for files without anomaly windows (NAB's artificialNoAnomaly), where a perfect detector
+    /// and the null detector both score 0 and nothing normalises, what a detector can only lose there: its false
+    /// positives and their raw cost.
+    /// </summary>
+    private static JsonNode? Score(NabProfileReport report) =>
+        report.Perfect > report.Null
+            ? Math.Round(report.Normalised, 2)
+            : new JsonObject { ["false_positives"] = report.Files.Sum(f => f.Fp), ["raw"] = Math.Round(report.Raw, 3) };
+
+    private static string Describe(NoveltyOptions o) =>
+        FormattableString.Invariant($"levels {o.Levels} order {o.Order} scales {o.Scales} scale_weight {o.ScaleWeight} exceed_gain {o.ExceedGain}");
+
+    private static List<string> Categories(IReadOnlyList<NabFile> files) => [.. files.Select(f => f.Category).Distinct().Order(StringComparer.Ordinal)];
+
+    private static (NabFile[] Files, double[][] Scores) Subset(IReadOnlyList<NabFile> files, double[][] scores, Func<NabFile, bool> keep)
+    {
+        var kept = Enumerable.Range(0, files.Count).Where(i => keep(files[i])).ToArray();
+        return ([.. kept.Select(i => files[i])], [.. kept.Select(i => scores[i])]);
+    }
+
+    /// <summary>What one metric's detector holds: the bytes its construction allocates (its state is fixed from then on).</summary>
+    private static long MemoryPerMetric(NoveltyOptions options)
+    {
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        var detector = new NoveltyDetector(options);
+        var bytes = GC.GetAllocatedBytesForCurrentThread() - before;
+        GC.KeepAlive(detector);
+        return bytes;
+    }
+
+    private static double[][] Detect(IReadOnlyList<NabFile> files, NoveltyOptions detector) =>
+        [.. files.Select(f => Detect(f, new NoveltyDetector(Options(f, detector))))];
 
     /// <summary>NAB tells each detector its file's probationary length; the detector learns over it and rests a fifth of it.</summary>
     private static NoveltyOptions Options(NabFile file, NoveltyOptions detector)

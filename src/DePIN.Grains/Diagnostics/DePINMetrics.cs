@@ -150,8 +150,8 @@ public sealed class DePINMetrics
 
     public void RecordLag(TimeSpan lag) => _lag.Record(Math.Max(0, lag.TotalSeconds));
 
-    public void PlacementDecided(string policy, string outcome) =>
-        _placements.Add(1, new KeyValuePair<string, object?>("policy", policy), new KeyValuePair<string, object?>("outcome", outcome));
+    public void PlacementDecided(string policy, string outcome, int count = 1) =>
+        _placements.Add(count, new KeyValuePair<string, object?>("policy", policy), new KeyValuePair<string, object?>("outcome", outcome));
 
     public void JobInterrupted(string reason) => _interruptions.Add(1, new KeyValuePair<string, object?>("reason", reason));
 

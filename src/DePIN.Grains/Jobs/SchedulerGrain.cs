@@ -491,9 +491,9 @@ public sealed partial class SchedulerGrain(
         var outcome = _pass.Run(queue, candidates, _nodes,
             () => _allocations.ToDictionary(a => a.Key, a => Held(a.Value), StringComparer.Ordinal), _preempting, now);
 
-        for (var i = 0; i < outcome.Waiting; i++)
+        if (outcome.Waiting > 0)
         {
-            metrics.PlacementDecided(_policy.Name, "waiting");
+            metrics.PlacementDecided(_policy.Name, "waiting", outcome.Waiting);
         }
 
         var placed = new List<(string, int, string[])>();

@@ -9,6 +9,9 @@ public readonly record struct NabWindow(DateTime Start, DateTime End);
 /// <summary>One NAB series: its name as the labels spell it (<c>category/file.csv</c>), its rows and its windows.</summary>
 public sealed record NabFile(string Name, DateTime[] Timestamps, double[] Values, NabWindow[] Windows)
 {
+    /// <summary>NAB's category: the folder under <c>data/</c> (realKnownCause, artificialWithAnomaly, …).</summary>
+    public string Category => Name[..Name.IndexOf('/', StringComparison.Ordinal)];
+
     /// <summary>The row range each window covers, checked to be inside the series, in order and apart.</summary>
     public (int Start, int End)[] WindowRows()
     {
@@ -61,8 +64,14 @@ public static class NabCorpus
 {
     private const string TimestampFormat = "yyyy-MM-dd HH:mm:ss";
 
-    /// <summary>Every series the labels name, in the labels' order, with its windows.</summary>
-    public static IReadOnlyList<NabFile> Read(string root)
+    /// <summary>Every series both labelled and present under <c>data/</c>, in the labels' order, with its windows.</summary>
+    public static IReadOnlyList<NabFile> Read(string root) => Scan(root).Files;
+
+    /// <summary>
+    /// The series both labelled and present, and those only one side has: a checkout of NAB's repository holds all 58,
+    /// a folder may hold any subset of its data under the full labels (or data no label names, which cannot be scored).
+    /// </summary>
+    public static (IReadOnlyList<NabFile> Files, IReadOnlyList<string> LabelledOnly, IReadOnlyList<string> UnlabelledOnly) Scan(string root)
     {
         var labels = Path.Combine(root, "labels", "combined_windows.json");
         if (!File.Exists(labels))
@@ -72,8 +81,17 @@ public static class NabCorpus
 
         using var json = JsonDocument.Parse(File.ReadAllText(labels));
         var files = new List<NabFile>();
+        var labelledOnly = new List<string>();
+        var named = new HashSet<string>(StringComparer.Ordinal);
         foreach (var entry in json.RootElement.EnumerateObject())
         {
+            named.Add(entry.Name);
+            if (!File.Exists(Path.Combine(root, "data", entry.Name)))
+            {
+                labelledOnly.Add(entry.Name);
+                continue;
+            }
+
             var windows = entry.Value.EnumerateArray()
                 .Select(w => new NabWindow(ParseTime(w[0].GetString()!), ParseTime(w[1].GetString()!)))
                 .ToArray();
@@ -83,7 +101,15 @@ public static class NabCorpus
             files.Add(file);
         }
 
-        return files;
+        var data = Path.Combine(root, "data");
+        var unlabelled = Directory.Exists(data)
+            ? Directory.EnumerateFiles(data, "*.csv", SearchOption.AllDirectories)
+                .Select(f => Path.GetRelativePath(data, f).Replace(Path.DirectorySeparatorChar, '/'))
+                .Where(name => !named.Contains(name))
+                .Order(StringComparer.Ordinal)
+                .ToList()
+            : [];
+        return (files, labelledOnly, unlabelled);
     }
 
     /// <summary>Profiles from <c>config/profiles.json</c> when the folder has one, NAB's published three otherwise.</summary>

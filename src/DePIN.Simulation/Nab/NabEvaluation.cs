@@ -17,7 +17,11 @@ public sealed record NabProfileReport(
 /// </summary>
 public static class NabEvaluation
 {
-    public static NabProfileReport Evaluate(IReadOnlyList<NabFile> files, IReadOnlyList<double[]> scores, NabProfile profile)
+    /// <param name="threshold">The threshold to score at; when null, the one that scores best on these files (as NAB does).
+    /// A threshold chosen on other files scores these as a detector tuned without them would.</param>
+    /// <param name="nullScore">The null detector's raw score on these files, when already known (<see cref="Null"/>).</param>
+    public static NabProfileReport Evaluate(
+        IReadOnlyList<NabFile> files, IReadOnlyList<double[]> scores, NabProfile profile, double? threshold = null, double? nullScore = null)
     {
         if (files.Count != scores.Count)
         {
@@ -26,14 +30,21 @@ public static class NabEvaluation
 
         var scorer = new NabScorer(profile);
         var swept = Sweep(scorer, files, i => scores[i]);
-        var best = scorer.Optimise(swept);
-        var perFile = swept.Select(f => scorer.Score(f, best.Threshold)).ToArray();
+        var at = threshold ?? scorer.Optimise(swept).Threshold;
+        var perFile = swept.Select(f => scorer.Score(f, at)).ToArray();
         var raw = perFile.Sum(r => r.Score);
 
-        var nullDetector = scorer.Optimise(Sweep(scorer, files, i => Enumerable.Repeat(0.5, files[i].Values.Length).ToArray()));
+        var nothing = nullScore ?? Null(files, profile);
         var perfect = files.Sum(f => f.Windows.Length) * profile.TpWeight;
-        var normalised = 100.0 * (raw - nullDetector.Score) / (perfect - nullDetector.Score);
-        return new NabProfileReport(profile.Name, best.Threshold, raw, nullDetector.Score, perfect, normalised, perFile);
+        var normalised = 100.0 * (raw - nothing) / (perfect - nothing);
+        return new NabProfileReport(profile.Name, at, raw, nothing, perfect, normalised, perFile);
+    }
+
+    /// <summary>The raw score of the null detector (a constant score, at its best threshold) on these files.</summary>
+    public static double Null(IReadOnlyList<NabFile> files, NabProfile profile)
+    {
+        var scorer = new NabScorer(profile);
+        return scorer.Optimise(Sweep(scorer, files, i => Enumerable.Repeat(0.5, files[i].Values.Length).ToArray())).Score;
     }
 
     private static SweptFile[] Sweep(NabScorer scorer, IReadOnlyList<NabFile> files, Func<int, double[]> scores)
