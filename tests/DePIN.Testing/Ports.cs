@@ -12,4 +12,23 @@ public static class Ports
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
+
+    /// <summary>
+    /// Whether a listener could take <paramref name="port"/> on loopback now. A port a stopped process listened on is
+    /// the kernel's to hand out again, and another process asking for a free port (<see cref="Free"/>) may be
+    /// listening on it by the time the first one restarts.
+    /// </summary>
+    public static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException e) when (e.SocketErrorCode == SocketError.AddressAlreadyInUse)
+        {
+            return false;
+        }
+    }
 }

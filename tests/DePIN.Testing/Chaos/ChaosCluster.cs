@@ -146,7 +146,7 @@ public sealed class ChaosCluster : IAsyncDisposable
         {
             try
             {
-                await StartSlot(slot);
+                await StartSlot(slot, log);
                 Interlocked.Increment(ref _history.SiloRestarts);
                 return;
             }
@@ -187,11 +187,21 @@ public sealed class ChaosCluster : IAsyncDisposable
     /// <summary>The last lines each silo wrote, for a failure's story.</summary>
     public string Output() => string.Join("\n", _slots.Select((s, i) => $"--- silo {i}{(s.Up ? "" : " (down)")}\n{s.Process?.Output}"));
 
-    private async Task StartSlot(int slot)
+    private async Task StartSlot(int slot, TextWriter? log = null)
     {
-        var process = await ServiceProcess.StartSilo(_database, _clusterId, Settings, _slots[slot].Port);
-        _slots[slot].Process = process;
-        _slots[slot].Up = true;
+        var target = _slots[slot];
+        if (!Ports.IsFree(target.Port))
+        {
+            // Another process listens on the stopped silo's port (another silo restarting took it as a free port): this
+            // silo comes back elsewhere.
+            var taken = target.Port;
+            target.MoveTo(Ports.Free());
+            log?.WriteLine($"{_history.Now.TotalSeconds,6:0.0} s: silo {slot}'s port {taken} is taken; it starts on {target.Port}");
+        }
+
+        var process = await ServiceProcess.StartSilo(_database, _clusterId, Settings, target.Port);
+        target.Process = process;
+        target.Up = true;
     }
 
     private static string FirstLine(string text) => text.Split('\n')[0];
@@ -206,7 +216,7 @@ public sealed class ChaosCluster : IAsyncDisposable
                 await process.DisposeAsync();
             }
 
-            slot.Http.Dispose();
+            slot.Dispose();
         }
 
         await _postgres.DisposeAsync();
@@ -214,14 +224,32 @@ public sealed class ChaosCluster : IAsyncDisposable
 
     private sealed class Slot(int port)
     {
-        public int Port { get; } = port;
+        private readonly List<HttpClient> _retired = [];
+
+        public int Port { get; private set; } = port;
         public volatile bool Up;
         public ServiceProcess? Process { get; set; }
 
-        public HttpClient Http { get; } = new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2), PooledConnectionLifetime = TimeSpan.FromMinutes(1) })
+        public HttpClient Http { get; private set; } = Client(port);
+
+        /// <summary>To a new port, while the slot is down. The old client stays usable by whoever holds it, until disposal.</summary>
+        public void MoveTo(int port)
         {
-            BaseAddress = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}")),
-            Timeout = TimeSpan.FromSeconds(30),
-        };
+            _retired.Add(Http);
+            (Port, Http) = (port, Client(port));
+        }
+
+        public void Dispose()
+        {
+            Http.Dispose();
+            _retired.ForEach(c => c.Dispose());
+        }
+
+        private static HttpClient Client(int port) =>
+            new(new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(2), PooledConnectionLifetime = TimeSpan.FromMinutes(1) })
+            {
+                BaseAddress = new Uri(string.Create(CultureInfo.InvariantCulture, $"http://127.0.0.1:{port}")),
+                Timeout = TimeSpan.FromSeconds(30),
+            };
     }
 }
