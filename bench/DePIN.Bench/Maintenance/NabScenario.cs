@@ -49,8 +49,8 @@ public static class NabScenario
         foreach (var category in Categories(files))
         {
             var (inCategory, theirScores) = Subset(files, scores, f => f.Category == category);
-            categories[category] = new JsonObject(reports.Select(r => KeyValuePair.Create(
-                r.Profile, Score(NabEvaluation.Evaluate(inCategory, theirScores, profiles.First(p => p.Name == r.Profile), r.Threshold)))))
+            categories[category] = new JsonObject(profiles.Zip(reports, (p, r) => KeyValuePair.Create(
+                p.Name, Score(NabEvaluation.Evaluate(inCategory, theirScores, p, r.Threshold)))))
             {
                 ["files"] = inCategory.Length,
             };
@@ -101,11 +101,14 @@ public static class NabScenario
             throw new ArgumentException($"--cv categories needs files of two categories or more; the folder has {categories.Count}.");
         }
 
+        // Which files each fold trains and tests on, and their null scores: the same for every setting.
         var folds = categories.Select(c => (
             LeftOut: c,
-            Train: files.Where(f => f.Category != c).ToArray(),
-            Test: files.Where(f => f.Category == c).ToArray())).ToArray();
-        var nulls = folds.Select(f => (Train: NabEvaluation.Null(f.Train, profile), Test: NabEvaluation.Null(f.Test, profile))).ToArray();
+            Train: Indices(files, f => f.Category != c),
+            Test: Indices(files, f => f.Category == c))).ToArray();
+        var nulls = folds.Select(f => (
+            Train: NabEvaluation.Null(Pick(files, f.Train), profile),
+            Test: NabEvaluation.Null(Pick(files, f.Test), profile))).ToArray();
         var allNull = NabEvaluation.Null(files, profile);
 
         // Per setting: its score on all files, and per fold its score on the others and the left-out one's at their threshold.
@@ -119,10 +122,9 @@ public static class NabScenario
             trained[g] = new (double, NabProfileReport)[folds.Length];
             for (var k = 0; k < folds.Length; k++)
             {
-                var (train, trainScores) = Subset(files, scores, f => f.Category != folds[k].LeftOut);
-                var (test, testScores) = Subset(files, scores, f => f.Category == folds[k].LeftOut);
-                var onTrain = NabEvaluation.Evaluate(train, trainScores, profile, nullScore: nulls[k].Train);
-                trained[g][k] = (onTrain.Normalised, NabEvaluation.Evaluate(test, testScores, profile, onTrain.Threshold, nulls[k].Test));
+                var (train, test) = (folds[k].Train, folds[k].Test);
+                var onTrain = NabEvaluation.Evaluate(Pick(files, train), Pick(scores, train), profile, nullScore: nulls[k].Train);
+                trained[g][k] = (onTrain.Normalised, NabEvaluation.Evaluate(Pick(files, test), Pick(scores, test), profile, onTrain.Threshold, nulls[k].Test));
             }
 
             log.WriteLine($"  cv {g + 1}/{grid.Count} {Describe(grid[g])}: all files {whole[g]:0.00}");
@@ -185,9 +187,14 @@ public static class NabScenario
 
     private static (NabFile[] Files, double[][] Scores) Subset(IReadOnlyList<NabFile> files, double[][] scores, Func<NabFile, bool> keep)
     {
-        var kept = Enumerable.Range(0, files.Count).Where(i => keep(files[i])).ToArray();
-        return ([.. kept.Select(i => files[i])], [.. kept.Select(i => scores[i])]);
+        var kept = Indices(files, keep);
+        return (Pick(files, kept), Pick(scores, kept));
     }
+
+    private static int[] Indices(IReadOnlyList<NabFile> files, Func<NabFile, bool> keep) =>
+        [.. Enumerable.Range(0, files.Count).Where(i => keep(files[i]))];
+
+    private static T[] Pick<T>(IReadOnlyList<T> items, int[] indices) => [.. indices.Select(i => items[i])];
 
     /// <summary>What one metric's detector holds: the bytes its construction allocates (its state is fixed from then on).</summary>
     private static long MemoryPerMetric(NoveltyOptions options)
