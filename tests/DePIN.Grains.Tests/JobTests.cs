@@ -104,10 +104,24 @@ public sealed class JobTests(NodeCluster cluster) : IClassFixture<NodeCluster>
     }
 
     [Fact]
-    public async Task When_a_placed_gang_loses_its_node_it_queues_again_and_resumes_on_another()
+    public Task When_a_placed_gang_loses_its_node_it_queues_again_and_resumes_on_another() => LoseNodeAndResume(cluster, "evac-1");
+
+    [Fact]
+    public async Task A_lost_request_for_the_next_attempt_is_asked_again_within_seconds_not_at_the_next_reminder()
     {
-        using var first = TestNode.Create(region: "evac-1");
-        using var second = TestNode.Create(region: "evac-1");
+        // The scheduler's silo dies under the request, and the scheduler's watchdog checks on the job from there too
+        // (lost as well); the job's reminder, which also heals it, takes a minute. The job must ask again itself.
+        await using var own = await NodeCluster.Start(new Dictionary<string, string?> { ["Jobs:RequeueRetry"] = "00:00:00.2" });
+        own.Faults.Fail(nameof(ISchedulerGrain.Requeue), times: 2);
+        own.Faults.Fail(nameof(IJobGrain.Check), times: int.MaxValue);
+        await LoseNodeAndResume(own, "evac-2", timeout: TimeSpan.FromSeconds(20));
+        Assert.Equal(0, own.Faults.Left(nameof(ISchedulerGrain.Requeue)));
+    }
+
+    private static async Task LoseNodeAndResume(NodeCluster cluster, string region, TimeSpan? timeout = null)
+    {
+        using var first = TestNode.Create(region: region);
+        using var second = TestNode.Create(region: region);
         long sequence = 0;
         foreach (var node in new[] { first, second })
         {
@@ -130,7 +144,7 @@ public sealed class JobTests(NodeCluster cluster) : IClassFixture<NodeCluster>
         var whole = Spec(replicas: 1) with
         {
             Resources = new ReplicaResources(8, 4L << 30, 1, 0),
-            Constraints = JobConstraints.None with { Regions = ["evac-1"] },
+            Constraints = JobConstraints.None with { Regions = [region] },
         };
         await cluster.Sdk.SubmitJobAsync("acme", "evac", whole);
         var placed = await Wait.Until(() => cluster.Sdk.GetJobAsync("acme", "evac"), j => j!.Status == JobStatus.Placed, "the job placed");
@@ -148,7 +162,7 @@ public sealed class JobTests(NodeCluster cluster) : IClassFixture<NodeCluster>
         }
 
         var moved = await Wait.Until(() => cluster.Sdk.GetJobAsync("acme", "evac"),
-            j => j!.Status == JobStatus.Placed && j.Attempts == 2, "the job placed again");
+            j => j!.Status == JobStatus.Placed && j.Attempts == 2, "the job placed again", timeout);
         Assert.Equal(NodeStatus.Offline, (await cluster.Node(lost).GetDetails())!.Status);
         Assert.Equal([(survivor.Id, 2)], moved!.Assignments.Select(a => (a.NodeId, a.Attempt)));
 

@@ -33,6 +33,9 @@ public class NodeCluster : IAsyncLifetime
 
     public FakeTimeProvider Time { get; } = new(DateTimeOffset.UtcNow);
 
+    /// <summary>Grain calls the test makes fail, as a silo dying under them would; none until armed.</summary>
+    public CallFaults Faults { get; } = new();
+
     public InProcessTestCluster Cluster { get; private set; } = null!;
 
     public IDePINClient Sdk { get; private set; } = null!;
@@ -68,6 +71,7 @@ public class NodeCluster : IAsyncLifetime
                 silo.AddMemoryGrainStorage(name);
             }
 
+            silo.AddIncomingGrainCallFilter(Faults.Invoke);
             silo.UseInMemoryReminderService().AddDePINGrains(configuration);
         });
         builder.ConfigureClient(client =>
@@ -101,5 +105,31 @@ public class NodeCluster : IAsyncLifetime
         {
             throw new InvalidOperationException($"Funding {account} failed: {deposit.Status} {deposit.Detail}");
         }
+    }
+}
+
+/// <summary>Fails the next calls of a grain method, by its name, before the grain runs them: a lost call.</summary>
+public sealed class CallFaults
+{
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _left = new(StringComparer.Ordinal);
+
+    /// <summary>The next <paramref name="times"/> calls of methods named <paramref name="method"/> fail with a timeout.</summary>
+    public void Fail(string method, int times) => _left[method] = times;
+
+    /// <summary>Calls of <paramref name="method"/> still to fail.</summary>
+    public int Left(string method) => _left.GetValueOrDefault(method);
+
+    public Task Invoke(IIncomingGrainCallContext context)
+    {
+        var method = context.InterfaceMethod.Name;
+        while (_left.TryGetValue(method, out var left) && left > 0)
+        {
+            if (_left.TryUpdate(method, left - 1, left))
+            {
+                throw new TimeoutException($"{method} failed on purpose (CallFaults)");
+            }
+        }
+
+        return context.Invoke();
     }
 }

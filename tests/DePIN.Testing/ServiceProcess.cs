@@ -16,11 +16,19 @@ public sealed partial class ServiceProcess : IAsyncDisposable
     private readonly ConcurrentQueue<string> _firstFailure = new();
 
     private readonly X509Certificate2? _https;
+    private readonly StreamWriter? _log;
+    private bool _logClosed;
 
-    private ServiceProcess(Process process, int httpPort, int siloPort = 0, int gatewayPort = 0, X509Certificate2? https = null)
+    private ServiceProcess(Process process, int httpPort, int siloPort, int gatewayPort, X509Certificate2? https, string? logFile)
     {
         _process = process;
         _https = https;
+        if (logFile is not null)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(logFile)!);
+            _log = new StreamWriter(logFile, append: true) { AutoFlush = true };
+        }
+
         HttpPort = httpPort;
         SiloPort = siloPort;
         GatewayPort = gatewayPort;
@@ -47,9 +55,10 @@ public sealed partial class ServiceProcess : IAsyncDisposable
     /// The certificate the silo serves HTTPS with (its settings must name its files): the URL is https and
     /// <see cref="Http"/> trusts exactly this certificate.
     /// </param>
+    /// <param name="logFile">A file that keeps everything the process writes (appended), beyond the last lines kept in memory.</param>
     public static Task<ServiceProcess> StartSilo(
         string? connectionString, string clusterId, IReadOnlyDictionary<string, string>? settings = null, int? httpPort = null,
-        X509Certificate2? https = null)
+        X509Certificate2? https = null, string? logFile = null)
     {
         int http = httpPort ?? Ports.Free(), silo = Ports.Free(), gateway = Ports.Free();
         var arguments = new Dictionary<string, string>
@@ -75,7 +84,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
             arguments[key] = value;
         }
 
-        return Start(Repository.Built("DePIN.Silo"), arguments, http, silo, gateway, https: https);
+        return Start(Repository.Built("DePIN.Silo"), arguments, http, silo, gateway, https: https, logFile: logFile);
     }
 
     /// <summary>Starts the node agent with its command-line switches and waits until its /health answers 200.</summary>
@@ -91,7 +100,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
 
     private static async Task<ServiceProcess> Start(
         string assembly, Dictionary<string, string> settings, int httpPort, int siloPort = 0, int gatewayPort = 0,
-        string[]? extraArguments = null, X509Certificate2? https = null)
+        string[]? extraArguments = null, X509Certificate2? https = null, string? logFile = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -113,7 +122,7 @@ public sealed partial class ServiceProcess : IAsyncDisposable
 
         info.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
         var process = Process.Start(info) ?? throw new InvalidOperationException($"Could not start {assembly}.");
-        var service = new ServiceProcess(process, httpPort, siloPort, gatewayPort, https);
+        var service = new ServiceProcess(process, httpPort, siloPort, gatewayPort, https, logFile);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
         try
@@ -159,6 +168,14 @@ public sealed partial class ServiceProcess : IAsyncDisposable
 
         _process.Dispose();
         Http.Dispose();
+        if (_log is not null)
+        {
+            lock (_log)
+            {
+                _logClosed = true;
+                _log.Dispose();
+            }
+        }
     }
 
     private async Task WaitHealthy(TimeSpan timeout)
@@ -222,6 +239,17 @@ public sealed partial class ServiceProcess : IAsyncDisposable
             || _firstFailure.Count is > 0 and < 60)
         {
             _firstFailure.Enqueue(line);
+        }
+
+        if (_log is not null)
+        {
+            lock (_log)
+            {
+                if (!_logClosed)
+                {
+                    _log.WriteLine($"{DateTime.UtcNow:HH:mm:ss.fff} {line}");
+                }
+            }
         }
 
         _output.Enqueue(line);

@@ -107,6 +107,8 @@ public sealed partial class JobGrain(
 
     private string Key => this.GetPrimaryKeyString();
 
+    private IGrainTimer? _requeueRetry;
+
     private bool Active => Job.Status is JobStatus.Placed or JobStatus.Running;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -319,7 +321,7 @@ public sealed partial class JobGrain(
     {
         if (Job.Exists && Job.Status == JobStatus.Queued && Job.Attempts > 0)
         {
-            await Scheduler.Requeue(Key, Job.Spec!, Job.Attempts + 1, Job.NotBefore); // the requeue after a stop was lost
+            await Requeue(); // the requeue after a stop may have been lost
             return;
         }
 
@@ -547,9 +549,42 @@ public sealed partial class JobGrain(
         Job.NotBefore = clock.UtcNow + (stopping.Failure ? Backoff(Job.Failures) : TimeSpan.Zero);
         await Announce(await Move(JobStatus.Queued, stopping.Reason));
 
-        // Queued first, then the scheduler: if this call is lost, the job's reminder (and the scheduler's watchdog,
-        // while it holds the old attempt's nodes) has the job check on itself, which asks again.
-        await Scheduler.Requeue(Key, Job.Spec!, Job.Attempts + 1, Job.NotBefore);
+        // Queued first, then the scheduler: if this call is lost, the job asks again (see Requeue).
+        await Requeue();
+    }
+
+    /// <summary>
+    /// Asks the scheduler to queue the next attempt. A call that fails (the scheduler's silo died under it, the
+    /// database is down) is asked again every <see cref="JobOptions.RequeueRetry"/> by a timer of this activation until
+    /// it succeeds; should the activation go too, the job's reminder (and the scheduler's watchdog, while it holds the
+    /// old attempt's nodes) has the job check on itself, which asks again. The job is Queued and written either way,
+    /// so its caller is not failed for the scheduler's sake.
+    /// </summary>
+    private async Task Requeue()
+    {
+        try
+        {
+            await Scheduler.Requeue(Key, Job.Spec!, Job.Attempts + 1, Job.NotBefore);
+            _requeueRetry?.Dispose();
+            _requeueRetry = null;
+        }
+        catch (Exception ex) when (ex is not ObjectDisposedException)
+        {
+            LogRequeueFailed(ex, JobId, Job.Attempts + 1);
+            _requeueRetry ??= this.RegisterGrainTimer(RetryRequeue, new GrainTimerCreationOptions(_options.RequeueRetry, _options.RequeueRetry));
+        }
+    }
+
+    private Task RetryRequeue(CancellationToken cancellationToken)
+    {
+        if (Job.Exists && Job.Status == JobStatus.Queued && Job.Attempts > 0)
+        {
+            return Requeue();
+        }
+
+        _requeueRetry?.Dispose(); // placed, cancelled or ended meanwhile
+        _requeueRetry = null;
+        return Task.CompletedTask;
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
@@ -778,6 +813,7 @@ public sealed partial class JobGrain(
         Job.Reason = reason;
         Job.UpdatedAt = change.At;
         await state.WriteStateAsync();
+        LogMoved(JobId, Tenant, change.Previous, to, Job.Attempts, reason);
         await Index();
         return change;
     }
@@ -859,6 +895,12 @@ public sealed partial class JobGrain(
     [LoggerMessage(LogLevel.Warning, "Node {NodeId} could not be told that its work failed")]
     private partial void LogNodeNotTold(Exception ex, string nodeId);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobId} could not ask the scheduler for attempt {Attempt}; asking again shortly")]
+    private partial void LogRequeueFailed(Exception exception, string jobId, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} of {Tenant}: {From} -> {To} after {Attempts} attempt(s) ({Reason})")]
+    private partial void LogMoved(string jobId, string tenant, JobStatus? from, JobStatus to, int attempts, string? reason);
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobId} submitted by {Tenant}: {Kind}, {Replicas} replica(s)")]
     private partial void LogSubmitted(string jobId, string tenant, JobKind kind, int replicas);
 
@@ -891,4 +933,7 @@ public sealed class JobOptions
     /// inboxes lost in a crash, unfinished clean-up), spread evenly over the period.
     /// </summary>
     public TimeSpan WatchdogPeriod { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>How soon a job whose request for its next attempt failed asks the scheduler again.</summary>
+    public TimeSpan RequeueRetry { get; set; } = TimeSpan.FromSeconds(5);
 }

@@ -163,6 +163,7 @@ public sealed partial class SchedulerGrain(
     {
         if (_allocations.TryGetValue(jobKey, out var held) && held.Attempt >= attempt)
         {
+            LogRequeueHeld(jobKey, attempt, held.Attempt);
             return;
         }
 
@@ -173,6 +174,7 @@ public sealed partial class SchedulerGrain(
         if (!(Ledger.Queue.TryGetValue(jobKey, out var queued) && queued.Attempt >= attempt))
         {
             Ledger.Queue[jobKey] = new QueuedJob(spec, clock.UtcNow, attempt, notBefore);
+            LogRequeued(jobKey, attempt, notBefore);
             _kick?.Change(TimeSpan.Zero, Timeout.InfiniteTimeSpan);
             await _commit.Persist();
         }
@@ -728,6 +730,12 @@ public sealed partial class SchedulerGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobKey} could not check on itself; trying again next round")]
     private partial void LogCheckFailed(Exception exception, string jobKey);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobKey} queued for attempt {Attempt}, not before {NotBefore}")]
+    private partial void LogRequeued(string jobKey, int attempt, DateTimeOffset notBefore);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Job {JobKey} asked for attempt {Attempt} while attempt {Held} holds its nodes; nothing to do")]
+    private partial void LogRequeueHeld(string jobKey, int attempt, int held);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Placed {JobKey} on {Nodes} node(s); predicted to stay whole with p={Probability}")]
     private partial void LogPlaced(string jobKey, int nodes, double? probability);

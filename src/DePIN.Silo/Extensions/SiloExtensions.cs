@@ -87,6 +87,13 @@ public static partial class SiloExtensions
                     o.ConnectionString = connectionString;
                 });
 
+                // Jobs heal lost calls from their reminders. A silo loads the reminders of a ring range it takes over
+                // once, when the range changes; if the database is unreachable then, they wait for the next periodic
+                // read, which Orleans does every 5 minutes by default. One query a minute per silo bounds that wait.
+                silo.Services.AddOptions<ReminderOptions>()
+                    .Configure(o => o.RefreshReminderListPeriod = TimeSpan.FromMinutes(1))
+                    .Bind(builder.Configuration.GetSection("Orleans:Reminders"));
+
                 if (RunsInKubernetes(builder.Configuration))
                 {
                     // Pod IP, ports, service and cluster ids from the downward API; defunct pods are reported.

@@ -45,6 +45,9 @@ public sealed class ChaosCluster : IAsyncDisposable
 
     public int Count => _slots.Length;
 
+    /// <summary>Where every silo process writes all it logs (DePIN's own categories at Information), one file per start: TestResults/chaos/{cluster id}.</summary>
+    public string Logs => Path.Combine(Repository.Root, "TestResults", "chaos", _clusterId);
+
     public int Up => _slots.Count(s => s.Up);
 
     public IEnumerable<int> UpSlots => Enumerable.Range(0, _slots.Length).Where(i => _slots[i].Up);
@@ -55,6 +58,7 @@ public sealed class ChaosCluster : IAsyncDisposable
         await postgres.InitializeAsync();
         var database = await postgres.CreateDatabase();
         var cluster = new ChaosCluster(postgres, database, $"chaos-{Guid.NewGuid():N}", [.. Enumerable.Range(0, silos).Select(_ => new Slot(Ports.Free()))], history);
+        log.WriteLine($"silo logs in {cluster.Logs} (lines stamped in UTC; the run started at {DateTime.UtcNow - history.Now:HH:mm:ss.fff})");
         for (var i = 0; i < silos; i++)
         {
             await cluster.StartSlot(i);
@@ -199,7 +203,10 @@ public sealed class ChaosCluster : IAsyncDisposable
             log?.WriteLine($"{_history.Now.TotalSeconds,6:0.0} s: silo {slot}'s port {taken} is taken; it starts on {target.Port}");
         }
 
-        var process = await ServiceProcess.StartSilo(_database, _clusterId, Settings, target.Port);
+        var settings = Settings;
+        settings["Logging:LogLevel:DePIN"] = "Information";
+        var file = Path.Combine(Logs, string.Create(CultureInfo.InvariantCulture, $"silo-{slot}-{++target.Starts}.log"));
+        var process = await ServiceProcess.StartSilo(_database, _clusterId, settings, target.Port, logFile: file);
         target.Process = process;
         target.Up = true;
     }
@@ -227,6 +234,7 @@ public sealed class ChaosCluster : IAsyncDisposable
         private readonly List<HttpClient> _retired = [];
 
         public int Port { get; private set; } = port;
+        public int Starts;
         public volatile bool Up;
         public ServiceProcess? Process { get; set; }
 
