@@ -66,15 +66,7 @@ public static class ScheduleSimScenario
             var outcome = simulation.Run(policy);
             outcomes.Add(outcome);
             log.WriteLine($"  {policy.Name}: {(clock.Elapsed - started).TotalSeconds:0.0} s");
-            var json = new JsonObject
-            {
-                ["success_rate"] = Math.Round(outcome.SuccessRate, 4),
-                ["mean_jct_h"] = Math.Round(outcome.MeanJctHours, 3),
-                ["p99_jct_h"] = Math.Round(outcome.P99JctHours, 3),
-                ["interrupted"] = outcome.Interrupted,
-                ["interruptions"] = outcome.Interruptions,
-                ["wasted_node_hours"] = Math.Round(outcome.WastedNodeHours, 1),
-            };
+            var json = Figures(outcome);
             if (outcome.Brier is { } brier)
             {
                 json["brier"] = Math.Round(brier, 4);
@@ -92,6 +84,12 @@ public static class ScheduleSimScenario
             policiesJson[policy.Name] = json;
         }
 
+        // The reference that knows the future: the predictive policy and pass with availability predicted without error.
+        var oracleStarted = clock.Elapsed;
+        var oracle = simulation.Run(new PredictivePolicy(new TraceForecast(fleet), random: new Random(s.Seed), name: "oracle"));
+        log.WriteLine($"  oracle: {(clock.Elapsed - oracleStarted).TotalSeconds:0.0} s");
+        policiesJson["oracle"] = Figures(oracle);
+
         var predictive = outcomes[^1];
         var bestBaseline = outcomes[..^1].MinBy(o => o.MeanJctHours)!;
         var fewestInterrupted = outcomes[..^1].Min(o => o.Interrupted);
@@ -100,6 +98,7 @@ public static class ScheduleSimScenario
         var meanWork = jobs.Average(j => j.WorkHours);
         var gain = 1 - (predictive.MeanJctHours / bestBaseline.MeanJctHours);
         var bound = 1 - (meanWork / bestBaseline.MeanJctHours);
+        var oracleGain = 1 - (oracle.MeanJctHours / bestBaseline.MeanJctHours);
         return new JsonObject
         {
             ["load"] = load,
@@ -112,7 +111,20 @@ public static class ScheduleSimScenario
             // The share of the gain any policy could show that the predictive policy shows.
             ["gain_share"] = bound > 0 ? Math.Round(gain / bound, 3) : null,
             ["interrupted_ratio"] = Math.Round((double)fewestInterrupted / Math.Max(1, predictive.Interrupted), 3),
+            // The same two figures for the oracle: how much of the bound knowing the churn in advance reaches.
+            ["oracle_gain_share"] = bound > 0 ? Math.Round(oracleGain / bound, 3) : null,
+            ["oracle_interrupted_ratio"] = Math.Round((double)fewestInterrupted / Math.Max(1, oracle.Interrupted), 3),
             ["load_seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
         };
     }
+
+    private static JsonObject Figures(PolicyOutcome outcome) => new()
+    {
+        ["success_rate"] = Math.Round(outcome.SuccessRate, 4),
+        ["mean_jct_h"] = Math.Round(outcome.MeanJctHours, 3),
+        ["p99_jct_h"] = Math.Round(outcome.P99JctHours, 3),
+        ["interrupted"] = outcome.Interrupted,
+        ["interruptions"] = outcome.Interruptions,
+        ["wasted_node_hours"] = Math.Round(outcome.WastedNodeHours, 1),
+    };
 }

@@ -80,6 +80,13 @@ public sealed record AvailabilityPrior(
     }
 }
 
+/// <summary>A node's chance of staying up for a while from now: what <see cref="PredictivePolicy"/> ranks nodes by.</summary>
+public interface ISurvivalForecast
+{
+    /// <summary>Probability that the node is still up after <paramref name="duration"/>; 0 when it is down.</summary>
+    double ProbabilityUp(NodeCandidate node, DateTimeOffset now, TimeSpan duration);
+}
+
 /// <summary>
 /// The probability that a node stays up for a given time from now, from its own sessions, the fleet's prior, the hour
 /// of day its sessions tend to end, and its live status.
@@ -90,9 +97,12 @@ public sealed record AvailabilityPrior(
 /// The cumulative hazard −ln of that is scaled by the node's mean hour-of-day departure weight over the interval, so
 /// a machine switched off every evening is a poor bet at 22:00 and a good one at 09:00.
 /// </remarks>
-public sealed class AvailabilityPredictor(AvailabilityPrior prior)
+public sealed class AvailabilityPredictor(AvailabilityPrior prior) : ISurvivalForecast
 {
     public AvailabilityPrior Prior { get; set; } = prior;
+
+    public double ProbabilityUp(NodeCandidate node, DateTimeOffset now, TimeSpan duration) =>
+        ProbabilityUp(node.Availability, node.Suspect, now, duration);
 
     /// <summary>Probability that the node is still up after <paramref name="duration"/>; 0 when it is down.</summary>
     public double ProbabilityUp(NodeAvailability node, bool suspect, DateTimeOffset now, TimeSpan duration)
@@ -122,18 +132,6 @@ public sealed class AvailabilityPredictor(AvailabilityPrior prior)
         double alpha = prior.PriorSessions + 1, beta = prior.PriorSessions * prior.Theta, k = prior.Shape;
         var age = Math.Max(0, ageHours);
         return Math.Pow((beta + Math.Pow(age, k)) / (beta + Math.Pow(age + Math.Max(0, hours), k)), alpha);
-    }
-
-    /// <summary>Probability that every node of a gang stays up: the product over its members.</summary>
-    public double GangProbability(IEnumerable<double> memberProbabilities)
-    {
-        var p = 1.0;
-        foreach (var m in memberProbabilities)
-        {
-            p *= m;
-        }
-
-        return p;
     }
 
     private void Refresh(NodeAvailability node)

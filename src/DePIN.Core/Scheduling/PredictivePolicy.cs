@@ -43,14 +43,18 @@ public sealed record PredictiveOptions(
 /// adaptation to load): the bar is <see cref="PredictiveOptions.MinGangProbability"/> on a full fleet and zero on an
 /// idle one, and it falls as the job waits.
 /// </remarks>
+/// <param name="forecast">Each node's chance of staying up: the <see cref="AvailabilityPredictor"/> in production.</param>
 /// <param name="random">Where a large fleet's sample of feasible nodes starts (<see cref="Gang.Feasible"/>); a seeded one makes a simulation repeatable.</param>
-public sealed class PredictivePolicy(AvailabilityPredictor predictor, PredictiveOptions? options = null, Random? random = null) : IPlacementPolicy
+/// <param name="name">The policy's name; another than <c>predictive</c> when it runs with another forecast.</param>
+public sealed class PredictivePolicy(ISurvivalForecast forecast, PredictiveOptions? options = null, Random? random = null, string name = "predictive")
+    : IPlacementPolicy
 {
     private readonly PredictiveOptions _options = options ?? PredictiveOptions.Default;
 
-    public string Name => "predictive";
+    public string Name => name;
 
-    public AvailabilityPredictor Predictor => predictor;
+    /// <summary>The predictor the policy ranks by, when it is one (a simulation refits and scores it).</summary>
+    public AvailabilityPredictor? Predictor => forecast as AvailabilityPredictor;
 
     public PlacementDecision Place(PlacementRequest request, IReadOnlyList<NodeCandidate> candidates, DateTimeOffset now)
     {
@@ -60,7 +64,7 @@ public sealed class PredictivePolicy(AvailabilityPredictor predictor, Predictive
         for (var i = 0; i < order.Count; i++)
         {
             var node = order[i];
-            var p = predictor.ProbabilityUp(node.Availability, node.Suspect, now, request.Duration);
+            var p = forecast.ProbabilityUp(node, now, request.Duration);
             survival[i] = p;
             var slots = Math.Min(request.Replicas, request.DistinctNodes ? 1 : node.Free.CopiesOf(request.PerReplica));
             risks[i] = (-Math.Log(Math.Max(p, 1e-12)) / slots)
@@ -114,7 +118,7 @@ public sealed class PredictivePolicy(AvailabilityPredictor predictor, Predictive
 
         var used = new HashSet<string>(nodes, StringComparer.Ordinal);
         int[] members = [.. ranked.Where(i => used.Contains(order[i].NodeId))];
-        return (nodes, members, predictor.GangProbability(members.Select(i => survival[i])));
+        return (nodes, members, members.Aggregate(1.0, (p, i) => p * survival[i]));
     }
 
     /// <summary>Whether the gang's <paramref name="members"/> (indices into <paramref name="order"/>) lie in more than one region.</summary>

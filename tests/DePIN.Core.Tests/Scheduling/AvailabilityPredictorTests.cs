@@ -105,6 +105,21 @@ public sealed class AvailabilityPredictorTests
         }
     }
 
+    [Fact]
+    public void The_trace_forecast_knows_which_nodes_outlive_a_job()
+    {
+        var fleet = FleetTrace.Generate(new ChurnModel(50, 48), seed: 3);
+        var forecast = new TraceForecast(fleet);
+        var node = fleet.Nodes.First(n => n.Up.Count >= 2 && n.Up[0].End - n.Up[0].Start > 1);
+        var candidate = new NodeCandidate { NodeId = node.NodeId, Region = node.Region, Capacity = node.Capacity };
+        var (start, end) = node.Up[0];
+        DateTimeOffset At(double hours) => ScheduleSimulation.Epoch + TimeSpan.FromHours(hours);
+
+        Assert.Equal(1, forecast.ProbabilityUp(candidate, At(start), TimeSpan.FromHours(end - start)));
+        Assert.Equal(0.25, forecast.ProbabilityUp(candidate, At(start), TimeSpan.FromHours(2 * (end - start))), 9);
+        Assert.Equal(0, forecast.ProbabilityUp(candidate, At((end + node.Up[1].Start) / 2), TimeSpan.FromHours(1)));
+    }
+
     private static NodeAvailability History(DateTimeOffset upAgain, double sessionHours, double downHours, int sessions)
     {
         var node = new NodeAvailability();
