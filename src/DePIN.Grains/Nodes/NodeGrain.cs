@@ -51,6 +51,7 @@ public sealed partial class NodeGrain(
     private long _written;
     private bool _directoryBehind;
     private bool _superseded; // another activation wrote the state since this one read it
+    private GroupCommit? _save;
     private INodeGrain? _self;
     private IAsyncStream<NodeEvent>? _events;
     private readonly NodeHealthWatch _health = new(maintenance.Value);
@@ -253,8 +254,17 @@ public sealed partial class NodeGrain(
         }
 
         // Not re-entrant: no other batch is taken while this one is written, so the sequence check above holds.
-        if (!await Journal(batch, now))
+        var journaled = await Journal(batch, now);
+        if (journaled != Journaled.Durable)
         {
+            if (journaled == Journaled.Behind)
+            {
+                // Another activation of this node took telemetry: this one's copy is stale. The agent's retry reaches
+                // a fresh activation, which reads the state and the journal.
+                _superseded = true;
+                DeactivateOnIdle();
+            }
+
             metrics.BatchRejected(RejectReasons.Overloaded);
             return TelemetryVerdict.Overloaded;
         }
@@ -287,17 +297,18 @@ public sealed partial class NodeGrain(
         return TelemetryVerdict.Accepted;
     }
 
-    /// <summary>Whether the batch is durable; false when the journal is behind or its database unreachable (the journal
-    /// logs why). A write that failed after it committed is harmless: the agent's retry finds the row and applies it.</summary>
-    private async Task<bool> Journal(TelemetryBatch batch, DateTimeOffset now)
+    /// <summary>Whether the batch is durable; unavailable when the journal is behind or its database unreachable (the
+    /// journal logs why). A write that failed after it committed is harmless: the agent's retry finds the batch
+    /// journaled and applies it.</summary>
+    private async Task<Journaled> Journal(TelemetryBatch batch, DateTimeOffset now)
     {
         try
         {
-            return await journal.Append(batch, now);
+            return await journal.Append(batch, Node.LastSequence, now);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return false;
+            return Journaled.Unavailable;
         }
     }
 
@@ -510,7 +521,14 @@ public sealed partial class NodeGrain(
         await SendExamples();
     }
 
-    private async Task WriteState()
+    /// <summary>
+    /// Completes once every change made before the call is written. Writes go one at a time: the checkpoint timer
+    /// interleaves with calls that change the status, and two writes of one activation in flight at once would meet
+    /// each other's version (the storage would take that for a second activation and stand this one down).
+    /// </summary>
+    private Task WriteState() => (_save ??= new GroupCommit(WriteNow)).Persist();
+
+    private async Task WriteNow()
     {
         // Telemetry may be applied while the write is under way (checkpoints interleave): only what was there when
         // the write started counts as written.
@@ -522,10 +540,9 @@ public sealed partial class NodeGrain(
         }
         catch (InconsistentStateException)
         {
-            // Another activation of this node wrote since this one read: this one's copy is stale. A fresh activation
-            // reads that write and replays the journal past it.
+            // Another activation of this node wrote since this one read: this one's copy is stale, and the storage
+            // deactivates it (SnapshotGrainStorage). A fresh activation reads that write and replays the journal.
             _superseded = true;
-            DeactivateOnIdle();
             throw;
         }
 

@@ -11,6 +11,8 @@ namespace DePIN.Grains.Nodes;
 /// The telemetry journal in PostgreSQL (<c>depin_telemetry_journal</c>, schema 0006), written by group commit: one
 /// writer per silo takes every append waiting and inserts them in one statement, so thousands of batches a second
 /// cost a few hundred transactions. Batches are stored in Orleans' binary format. Trims ride along with the appends.
+/// Each node's newest batch is kept in <c>depin_telemetry_heads</c> (schema 0007) and advanced in the same statement,
+/// only from the batch the appender applied last: a second activation of a node's grain is refused, not forked.
 /// </summary>
 public sealed partial class PostgresTelemetryJournal : ITelemetryJournal, IAsyncDisposable
 {
@@ -32,10 +34,10 @@ public sealed partial class PostgresTelemetryJournal : ITelemetryJournal, IAsync
         _writer = Task.Run(Write);
     }
 
-    public Task<bool> Append(TelemetryBatch batch, DateTimeOffset receivedAt)
+    public Task<Journaled> Append(TelemetryBatch batch, long after, DateTimeOffset receivedAt)
     {
-        var pending = new Pending(batch.NodeId, batch.Sequence, receivedAt, _serializer.SerializeToArray(batch));
-        return _operations.Writer.TryWrite(pending) ? pending.Durable.Task : Task.FromResult(false);
+        var pending = new Pending(batch.NodeId, batch.Sequence, after, receivedAt, _serializer.SerializeToArray(batch));
+        return _operations.Writer.TryWrite(pending) ? pending.Outcome.Task : Task.FromResult(Journaled.Unavailable);
     }
 
     public async Task<IReadOnlyList<JournaledBatch>> After(string nodeId, long sequence)
@@ -84,10 +86,14 @@ public sealed partial class PostgresTelemetryJournal : ITelemetryJournal, IAsync
                 }
             }
 
-            if (group.Count > 0)
+            // One statement advances a node's head once: a node twice in the group (rare: two activations on one
+            // silo cannot both be waiting) goes in a statement of its own.
+            while (group.Count > 0)
             {
-                await Insert(group);
-                group.Clear();
+                var once = group.DistinctBy(p => p.NodeId, StringComparer.Ordinal).ToList();
+                await Insert(once);
+                var done = new HashSet<Pending>(once, ReferenceEqualityComparer.Instance);
+                group.RemoveAll(done.Contains);
             }
 
             if (trims.Count > 0)
@@ -102,22 +108,53 @@ public sealed partial class PostgresTelemetryJournal : ITelemetryJournal, IAsync
     {
         try
         {
+            // A head moves from the appender's last batch to this one, or stays on this one (a retry of a batch whose
+            // answer was lost). Heads are locked in node order, so two silos' statements cannot deadlock.
             await using var command = _db.CreateCommand("""
-                INSERT INTO depin_telemetry_journal (node_id, seq, received_at, batch)
-                SELECT * FROM unnest($1::text[], $2::bigint[], $3::timestamptz[], $4::bytea[])
-                ON CONFLICT DO NOTHING
+                WITH input AS (
+                    SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::timestamptz[], $5::bytea[])
+                        AS t(node_id, seq, after, received_at, batch)),
+                advanced AS (
+                    INSERT INTO depin_telemetry_heads AS h (node_id, seq, after)
+                    SELECT node_id, seq, after FROM input ORDER BY node_id
+                    ON CONFLICT (node_id) DO UPDATE SET seq = EXCLUDED.seq, after = EXCLUDED.after
+                        WHERE h.seq = EXCLUDED.after OR h.seq = EXCLUDED.seq
+                    RETURNING h.node_id),
+                written AS (
+                    INSERT INTO depin_telemetry_journal (node_id, seq, received_at, batch)
+                    SELECT i.node_id, i.seq, i.received_at, i.batch FROM input i JOIN advanced a USING (node_id)
+                    ON CONFLICT DO NOTHING)
+                SELECT node_id FROM advanced
                 """);
             command.Parameters.AddWithValue(group.Select(p => p.NodeId).ToArray());
             command.Parameters.AddWithValue(group.Select(p => p.Sequence).ToArray());
+            command.Parameters.AddWithValue(group.Select(p => p.After).ToArray());
             command.Parameters.AddWithValue(group.Select(p => p.ReceivedAt.UtcDateTime).ToArray());
             command.Parameters.AddWithValue(group.Select(p => p.Bytes).ToArray());
-            await command.ExecuteNonQueryAsync();
-            group.ForEach(p => p.Durable.TrySetResult(true));
+            var advanced = new HashSet<string>(StringComparer.Ordinal);
+            await using (var reader = await command.ExecuteReaderAsync())
+            {
+                while (await reader.ReadAsync())
+                {
+                    advanced.Add(reader.GetString(0));
+                }
+            }
+
+            foreach (var pending in group)
+            {
+                var behind = !advanced.Contains(pending.NodeId);
+                if (behind)
+                {
+                    LogBehind(pending.NodeId, pending.Sequence, pending.After);
+                }
+
+                pending.Outcome.TrySetResult(behind ? Journaled.Behind : Journaled.Durable);
+            }
         }
         catch (Exception ex)
         {
             LogAppendFailed(ex, group.Count);
-            group.ForEach(p => p.Durable.TrySetException(ex));
+            group.ForEach(p => p.Outcome.TrySetException(ex));
         }
     }
 
@@ -145,13 +182,16 @@ public sealed partial class PostgresTelemetryJournal : ITelemetryJournal, IAsync
 
     private sealed record Trimmed(string NodeId, long Sequence) : Operation;
 
-    private sealed record Pending(string NodeId, long Sequence, DateTimeOffset ReceivedAt, byte[] Bytes) : Operation
+    private sealed record Pending(string NodeId, long Sequence, long After, DateTimeOffset ReceivedAt, byte[] Bytes) : Operation
     {
-        public TaskCompletionSource<bool> Durable { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        public TaskCompletionSource<Journaled> Outcome { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     [LoggerMessage(LogLevel.Warning, "Telemetry journal: {Count} batches could not be written")]
     private partial void LogAppendFailed(Exception ex, int count);
+
+    [LoggerMessage(LogLevel.Warning, "Telemetry journal: node {NodeId}'s batch {Sequence} refused: the log is past {After}, the batch the appender applied last (another activation of its grain journaled since)")]
+    private partial void LogBehind(string nodeId, long sequence, long after);
 
     [LoggerMessage(LogLevel.Warning, "Telemetry journal: trimming {Count} nodes failed")]
     private partial void LogTrimFailed(Exception ex, int count);

@@ -78,7 +78,8 @@ public static partial class SiloExtensions
                     });
                     // Registered after it, so the name resolves to this: the provider writes a copy taken in the grain's turn.
                     silo.Services.AddKeyedSingleton<IGrainStorage>(name, (services, key) => new SnapshotGrainStorage(
-                        AdoNetGrainStorageFactory.Create(services, (string)key!), services.GetRequiredService<DeepCopier>()));
+                        AdoNetGrainStorageFactory.Create(services, (string)key!), services.GetRequiredService<DeepCopier>(),
+                        services.GetRequiredService<IGrainContextAccessor>()));
                 }
 
                 silo.UseAdoNetReminderService(o =>
