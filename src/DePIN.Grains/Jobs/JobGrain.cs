@@ -111,6 +111,9 @@ public sealed partial class JobGrain(
 
     private bool Active => Job.Status is JobStatus.Placed or JobStatus.Running;
 
+    /// <summary>Queued again after an attempt: the scheduler must be asked for the next one.</summary>
+    private bool AwaitsNextAttempt => Job.Exists && Job.Status == JobStatus.Queued && Job.Attempts > 0;
+
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         (Tenant, JobId) = JobKey.Parse(Key);
@@ -319,7 +322,7 @@ public sealed partial class JobGrain(
 
     public async Task Check()
     {
-        if (Job.Exists && Job.Status == JobStatus.Queued && Job.Attempts > 0)
+        if (AwaitsNextAttempt)
         {
             await Requeue(); // the requeue after a stop may have been lost
             return;
@@ -565,8 +568,7 @@ public sealed partial class JobGrain(
         try
         {
             await Scheduler.Requeue(Key, Job.Spec!, Job.Attempts + 1, Job.NotBefore);
-            _requeueRetry?.Dispose();
-            _requeueRetry = null;
+            StopRetrying();
         }
         catch (Exception ex) when (ex is not ObjectDisposedException)
         {
@@ -577,14 +579,19 @@ public sealed partial class JobGrain(
 
     private Task RetryRequeue(CancellationToken cancellationToken)
     {
-        if (Job.Exists && Job.Status == JobStatus.Queued && Job.Attempts > 0)
+        if (AwaitsNextAttempt)
         {
             return Requeue();
         }
 
-        _requeueRetry?.Dispose(); // placed, cancelled or ended meanwhile
-        _requeueRetry = null;
+        StopRetrying(); // placed, cancelled or ended meanwhile
         return Task.CompletedTask;
+    }
+
+    private void StopRetrying()
+    {
+        _requeueRetry?.Dispose();
+        _requeueRetry = null;
     }
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
