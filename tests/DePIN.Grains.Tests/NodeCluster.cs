@@ -108,10 +108,15 @@ public class NodeCluster : IAsyncLifetime
     }
 }
 
-/// <summary>Fails the next calls of a grain method, by its name, before the grain runs them: a lost call.</summary>
+/// <summary>
+/// Fails the next calls of a grain method, by its name, before the grain runs them (a lost call), or holds them until
+/// the test lets them go (a slow write, a silo about to die).
+/// </summary>
 public sealed class CallFaults
 {
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _left = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TaskCompletionSource> _holds = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, int> _held = new(StringComparer.Ordinal);
 
     /// <summary>The next <paramref name="times"/> calls of methods named <paramref name="method"/> fail with a timeout.</summary>
     public void Fail(string method, int times) => _left[method] = times;
@@ -119,7 +124,22 @@ public sealed class CallFaults
     /// <summary>Calls of <paramref name="method"/> still to fail.</summary>
     public int Left(string method) => _left.GetValueOrDefault(method);
 
-    public Task Invoke(IIncomingGrainCallContext context)
+    /// <summary>Calls of <paramref name="method"/> wait from now until <see cref="Release"/>.</summary>
+    public void Hold(string method) => _holds[method] = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Lets the held calls of <paramref name="method"/> go on, and later ones pass.</summary>
+    public void Release(string method)
+    {
+        if (_holds.TryRemove(method, out var gate))
+        {
+            gate.SetResult();
+        }
+    }
+
+    /// <summary>Calls of <paramref name="method"/> that were held, so far.</summary>
+    public int Held(string method) => _held.GetValueOrDefault(method);
+
+    public async Task Invoke(IIncomingGrainCallContext context)
     {
         var method = context.InterfaceMethod.Name;
         while (_left.TryGetValue(method, out var left) && left > 0)
@@ -130,6 +150,12 @@ public sealed class CallFaults
             }
         }
 
-        return context.Invoke();
+        if (_holds.TryGetValue(method, out var gate))
+        {
+            _held.AddOrUpdate(method, 1, (_, n) => n + 1);
+            await gate.Task;
+        }
+
+        await context.Invoke();
     }
 }

@@ -93,8 +93,8 @@ public sealed partial class JobGrain(
     : Grain, IJobGrain, IRemindable
 {
     /// <summary>
-    /// The job checks on itself while it is placed, running, stopping or waiting for a new attempt, until it ends: the
-    /// scheduler's watchdog does so more often, but only while the scheduler is active and holds the job's nodes.
+    /// The job checks on itself from its submission until it ends, queued, placed, running or stopping: the scheduler's
+    /// watchdog does so more often, but only while the scheduler is active and holds the job's nodes.
     /// </summary>
     private const string WatchReminder = "watch";
 
@@ -111,8 +111,8 @@ public sealed partial class JobGrain(
 
     private bool Active => Job.Status is JobStatus.Placed or JobStatus.Running;
 
-    /// <summary>Queued again after an attempt: the scheduler must be asked for the next one.</summary>
-    private bool AwaitsNextAttempt => Job.Exists && Job.Status == JobStatus.Queued && Job.Attempts > 0;
+    /// <summary>Queued, for its first attempt or after one: the scheduler must hold the next attempt in its queue.</summary>
+    private bool AwaitsNextAttempt => Job.Exists && Job.Status == JobStatus.Queued;
 
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
@@ -149,6 +149,7 @@ public sealed partial class JobGrain(
             await Index();
             if (Job.Status == JobStatus.Queued && Job.Attempts == 0)
             {
+                await WatchItself();
                 await Scheduler.Enqueue(Key, spec);
             }
 
@@ -170,6 +171,7 @@ public sealed partial class JobGrain(
         Job.Spec = spec;
         Job.SubmittedAt = clock.UtcNow;
         var queued = await Move(JobStatus.Queued, null, Job.SubmittedAt) with { Previous = null };
+        await WatchItself(); // should the scheduler lose the job before placing it, the job's check queues it again
         await Scheduler.Enqueue(Key, spec);
         await Announce(queued);
         LogSubmitted(JobId, Tenant, spec.Kind, spec.Replicas);
@@ -213,7 +215,7 @@ public sealed partial class JobGrain(
         Job.Slots = [.. assignments.Select(_ => new SlotState())];
         Job.PlacedAt = clock.UtcNow;
         var change = await Move(JobStatus.Placed, null);
-        await this.RegisterOrUpdateReminder(WatchReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
+        await WatchItself(); // registered at submission too; again for jobs submitted before that was so
         await Dispatch();
         await Announce(change);
         return true;
@@ -324,7 +326,7 @@ public sealed partial class JobGrain(
     {
         if (AwaitsNextAttempt)
         {
-            await Requeue(); // the requeue after a stop may have been lost
+            await Requeue(); // the scheduler may have lost the job, or the request for its next attempt (idempotent)
             return;
         }
 
@@ -593,6 +595,8 @@ public sealed partial class JobGrain(
         _requeueRetry?.Dispose();
         _requeueRetry = null;
     }
+
+    private Task WatchItself() => this.RegisterOrUpdateReminder(WatchReminder, TimeSpan.FromMinutes(1), TimeSpan.FromMinutes(1));
 
     public async Task ReceiveReminder(string reminderName, TickStatus status)
     {

@@ -88,7 +88,7 @@ public sealed partial class SchedulerGrain(
         // A job recorded in the ledger was placed, even if the queue's write did not follow before a crash.
         _allocations = await AllocationLedger.Load(GrainFactory);
         _unannounced.UnionWith(_allocations.Keys);
-        if (Ledger.Queue.Where(q => _allocations.TryGetValue(q.Key, out var a) && a.Attempt >= q.Value.Attempt).Select(q => q.Key).ToList() is { Count: > 0 } placed)
+        if (Ledger.Queue.Where(q => PlacedAlready(q.Key, q.Value)).Select(q => q.Key).ToList() is { Count: > 0 } placed)
         {
             placed.ForEach(key => Ledger.Queue.Remove(key));
             await state.WriteStateAsync();
@@ -256,9 +256,9 @@ public sealed partial class SchedulerGrain(
         }
 
         var supply = _nodes.Values.Select(n => new MarketSupply(n.Region, n.Capacity.CpuCores, n.Capacity.Gpus, n.Allocated.CpuCores, n.Allocated.Gpus));
-        var demand = Ledger.Queue.Values.Select(q => new MarketDemand(q.Spec.Constraints.Regions, ResourceClass.Of(q.Spec.Resources.Gpus),
-            ResourceClass.Units(q.Spec.Resources.CpuCores, q.Spec.Resources.Gpus), q.Spec.Replicas * q.Spec.Verification.Redundancy,
-            AccountId.Microcredits(q.Spec.MaxPricePerReplicaHour)));
+        var demand = Ledger.Queue.Where(q => !PlacedAlready(q.Key, q.Value)).Select(q => q.Value.Spec).Select(spec => new MarketDemand(spec.Constraints.Regions,
+            ResourceClass.Of(spec.Resources.Gpus), ResourceClass.Units(spec.Resources.CpuCores, spec.Resources.Gpus), spec.Replicas * spec.Verification.Redundancy,
+            AccountId.Microcredits(spec.MaxPricePerReplicaHour)));
         foreach (var observed in Market.Observe(supply, demand, Rate))
         {
             Ledger.Rates[$"{observed.Region}/{observed.Class}"] = _prices.Next(Rate(observed.Region, observed.Class), observed);
@@ -355,12 +355,19 @@ public sealed partial class SchedulerGrain(
                 }
 
                 // The ledger first: a placement recorded there is never made twice, even if the queue's write is lost.
-                await Task.WhenAll(placed.Select(p => AllocationLedger.Shard(GrainFactory, p.JobKey).Record(p.JobKey, _allocations[p.JobKey])));
+                // Until its record is durable a placed job stays in the queue (passes skip it, see PlacedAlready), so that no
+                // write of the queue meanwhile, for another job or for the rates, can drop a job the ledger lacks.
+                var recorded = (await Task.WhenAll(placed.Select(Record))).Where(key => key is not null).Select(key => key!).ToList();
+                if (recorded.Count == 0)
+                {
+                    continue;
+                }
+
                 // The queue's write, which drops them from the queue, need not hold up the next pass: activation
                 // reconciles a queue written late against the ledger. (Waiting on it put the commit delay into every
                 // job's time to placement.)
                 _ = DropPlacedFromQueue();
-                _unannounced.UnionWith(placed.Select(p => p.JobKey));
+                _unannounced.UnionWith(recorded);
                 _ = AnnouncePlacements(); // not awaited: the next pass need not wait for jobs to take note
             }
             while (_passAgain);
@@ -370,6 +377,41 @@ public sealed partial class SchedulerGrain(
             _passing = false;
         }
     }
+
+    /// <summary>
+    /// Makes a placement durable in the allocation ledger, then drops its job from the queue in memory (the queue's
+    /// next write carries that); the job's key, or null when the record failed: the placement is undone and the job,
+    /// still queued, waits for the next pass. (A record that was written although its call failed is reconciled at
+    /// the next activation, or overwritten by the next placement.)
+    /// </summary>
+    private async Task<string?> Record((string JobKey, Allocation Allocation) placement)
+    {
+        var (jobKey, allocation) = placement;
+        try
+        {
+            await AllocationLedger.Shard(GrainFactory, jobKey).Record(jobKey, allocation);
+        }
+        catch (Exception ex)
+        {
+            LogRecordFailed(ex, jobKey);
+            if (_allocations.TryGetValue(jobKey, out var now) && ReferenceEquals(now, allocation))
+            {
+                Free(jobKey);
+            }
+
+            return null;
+        }
+
+        if (Ledger.Queue.TryGetValue(jobKey, out var queued) && queued.Attempt <= allocation.Attempt)
+        {
+            Ledger.Queue.Remove(jobKey); // unless requeued for a later attempt meanwhile
+        }
+
+        return _allocations.TryGetValue(jobKey, out var held) && ReferenceEquals(held, allocation) ? jobKey : null;
+    }
+
+    /// <summary>A queued attempt that holds nodes already: its ledger record is being written (or, at activation, the queue's write after it was lost).</summary>
+    private bool PlacedAlready(string jobKey, QueuedJob queued) => _allocations.TryGetValue(jobKey, out var a) && a.Attempt >= queued.Attempt;
 
     /// <summary>
     /// Tells each newly placed job its nodes. A job that cannot be reached now (its silo just died) is told on a later
@@ -484,11 +526,11 @@ public sealed partial class SchedulerGrain(
     /// One synchronous pass over the queue (<see cref="SchedulingPass"/>, the schedule simulation's too); commits what
     /// it placed to the ledger and returns it, with the lower-priority jobs to preempt.
     /// </summary>
-    private (List<(string JobKey, int Attempt, string[] Nodes)> Placed, IReadOnlyList<(string Victim, string For)> Victims) PlaceQueued()
+    private (List<(string JobKey, Allocation Allocation)> Placed, IReadOnlyList<(string Victim, string For)> Victims) PlaceQueued()
     {
         var now = clock.UtcNow;
         var candidates = _ordered ??= [.. _nodes.Values.OrderBy(n => n.NodeId, StringComparer.Ordinal)];
-        var queue = SchedulingPass.InQueueOrder(Ledger.Queue.Select(q => new QueuedPlacement(
+        var queue = SchedulingPass.InQueueOrder(Ledger.Queue.Where(q => !PlacedAlready(q.Key, q.Value)).Select(q => new QueuedPlacement(
             q.Key, Request(q.Key, q.Value.Spec), q.Value.Spec.Priority, q.Value.Attempt, q.Value.QueuedAt, q.Value.NotBefore))).ToList();
         var outcome = _pass.Run(queue, candidates, _nodes,
             () => _allocations.ToDictionary(a => a.Key, a => Held(a.Value), StringComparer.Ordinal), _preempting, now);
@@ -498,16 +540,16 @@ public sealed partial class SchedulerGrain(
             metrics.PlacementDecided(_policy.Name, "waiting", outcome.Waiting);
         }
 
-        var placed = new List<(string, int, string[])>();
+        var placed = new List<(string, Allocation)>();
         foreach (var (job, _, decision) in outcome.Placed)
         {
             metrics.PlacementDecided(_policy.Name, "placed");
             metrics.Placed(now - job.QueuedAt);
             var spec = Ledger.Queue[job.JobKey].Spec;
-            Ledger.Queue.Remove(job.JobKey);
             var (rates, forecasts) = Leases(spec, decision.Nodes, now);
-            _allocations[job.JobKey] = new Allocation([.. decision.Nodes], spec.Resources, spec.Priority, job.Attempt, rates, forecasts);
-            placed.Add((job.JobKey, job.Attempt, [.. decision.Nodes]));
+            var allocation = new Allocation([.. decision.Nodes], spec.Resources, spec.Priority, job.Attempt, rates, forecasts);
+            _allocations[job.JobKey] = allocation;
+            placed.Add((job.JobKey, allocation));
             LogPlaced(job.JobKey, decision.Nodes.Distinct().Count(), decision.SuccessProbability);
         }
 
@@ -727,6 +769,9 @@ public sealed partial class SchedulerGrain(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobKey} could not be told of its placement or preemption; trying again next pass")]
     private partial void LogAnnounceFailed(Exception exception, string jobKey);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobKey}'s placement could not be recorded in the allocation ledger; it stays queued for the next pass")]
+    private partial void LogRecordFailed(Exception exception, string jobKey);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Job {JobKey} could not check on itself; trying again next round")]
     private partial void LogCheckFailed(Exception exception, string jobKey);

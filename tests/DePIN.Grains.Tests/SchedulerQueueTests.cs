@@ -1,0 +1,89 @@
+using DePIN.Abstractions;
+using DePIN.Abstractions.Jobs;
+using DePIN.Grains.Jobs;
+using DePIN.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Orleans.Storage;
+using Orleans.TestingHost;
+
+namespace DePIN.Grains.Tests;
+
+/// <summary>
+/// A job the scheduler took is always in its durable queue or in its allocation ledger, whichever calls fail or are
+/// slow; and a job the scheduler lost anyway is queued again by its own check.
+/// </summary>
+public sealed class SchedulerQueueTests
+{
+    private static JobSpec Spec(string region) => TestJob.Spec(replicas: 1) with { Constraints = JobConstraints.None with { Regions = [region] } };
+
+    [Fact]
+    public async Task A_placed_job_stays_in_the_stored_queue_until_its_ledger_record_is_durable()
+    {
+        await using var own = await NodeCluster.Start();
+        await Fleet.Online(own, "record-slow", 1);
+        own.Faults.Hold(nameof(IAllocationLedgerGrain.Record));
+        var key = JobKey.For("acme", "placed");
+
+        await own.Sdk.SubmitJobAsync("acme", "placed", Spec("record-slow"));
+        await Wait.Until(() => Task.FromResult(own.Faults.Held(nameof(IAllocationLedgerGrain.Record))), n => n > 0, "the placement's ledger record");
+        // Another job's submission writes the queue while the record is on its way. Were the scheduler's silo to die
+        // now, the stored queue is all that would remember the placed job.
+        await own.Sdk.SubmitJobAsync("acme", "other", Spec("no-nodes"));
+
+        Assert.Equal([JobKey.For("acme", "other"), key], (await StoredQueue(own)).Keys.Order(StringComparer.Ordinal));
+        Assert.Equal(JobStatus.Queued, (await own.Sdk.GetJobAsync("acme", "placed"))!.Status);
+
+        own.Faults.Release(nameof(IAllocationLedgerGrain.Record));
+        var placed = await Wait.Until(() => own.Sdk.GetJobAsync("acme", "placed"), j => j!.Status == JobStatus.Placed, "the job placed");
+        Assert.Equal(1, placed!.Attempts);
+        await Wait.Until(() => StoredQueue(own), q => !q.ContainsKey(key), "the placed job dropped from the stored queue");
+    }
+
+    [Fact]
+    public async Task A_placement_whose_ledger_record_fails_is_undone_and_made_again()
+    {
+        await using var own = await NodeCluster.Start();
+        await Fleet.Online(own, "record-lost", 1);
+        own.Faults.Fail(nameof(IAllocationLedgerGrain.Record), times: 1);
+
+        await own.Sdk.SubmitJobAsync("acme", "retried", Spec("record-lost"));
+
+        var placed = await Wait.Until(() => own.Sdk.GetJobAsync("acme", "retried"), j => j!.Status == JobStatus.Placed, "the job placed");
+        Assert.Equal((1, 0), (placed!.Attempts, own.Faults.Left(nameof(IAllocationLedgerGrain.Record))));
+        Assert.Empty(await StoredQueue(own));
+    }
+
+    [Fact]
+    public async Task A_queued_job_the_scheduler_does_not_have_is_queued_again_by_its_own_check()
+    {
+        await using var own = await NodeCluster.Start();
+        await Fleet.Online(own, "enqueue-lost", 1);
+        own.Faults.Fail(nameof(ISchedulerGrain.Enqueue), times: 1);
+        var key = JobKey.For("acme", "stranded");
+
+        await Assert.ThrowsAsync<TimeoutException>(() => own.Sdk.SubmitJobAsync("acme", "stranded", Spec("enqueue-lost")));
+
+        // The job exists and is queued, but the scheduler never heard of it; its reminder, registered at submission,
+        // is what checks on it (a minute apart, so the test makes the check itself).
+        Assert.Equal(JobStatus.Queued, (await own.Sdk.GetJobAsync("acme", "stranded"))!.Status);
+        var reminders = await Silo(own).GetRequiredService<IReminderTable>().ReadRows(own.Client.GetGrain<IJobGrain>(key).GetGrainId());
+        Assert.Equal(["watch"], reminders.Reminders.Select(r => r.ReminderName));
+        Assert.Empty(await StoredQueue(own));
+
+        await own.Client.GetGrain<IJobGrain>(key).Check();
+
+        var placed = await Wait.Until(() => own.Sdk.GetJobAsync("acme", "stranded"), j => j!.Status == JobStatus.Placed, "the job placed");
+        Assert.Equal(1, placed!.Attempts);
+    }
+
+    private static IServiceProvider Silo(NodeCluster cluster) => ((InProcessSiloHandle)cluster.Cluster.Silos[0]).ServiceProvider;
+
+    /// <summary>The scheduler's queue as its storage holds it: what a new activation would start from.</summary>
+    private static async Task<Dictionary<string, QueuedJob>> StoredQueue(NodeCluster cluster)
+    {
+        var stored = new GrainState<SchedulerState>();
+        await Silo(cluster).GetRequiredKeyedService<IGrainStorage>(StorageNames.Jobs)
+            .ReadStateAsync("scheduler", cluster.Client.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key).GetGrainId(), stored);
+        return stored.State?.Queue ?? [];
+    }
+}
