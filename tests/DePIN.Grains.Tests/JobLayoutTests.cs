@@ -37,7 +37,11 @@ public sealed class JobLayoutTests(NodeCluster cluster) : IClassFixture<NodeClus
         Assert.Equal("node-a", (await AllocationLedger.Shard(grains, "layout/old").All())["layout/old"].Nodes.Single());
 
         // Released as the scheduler releases: through the home shard. Nothing is left behind anywhere.
-        await AllocationLedger.Shard(grains, "layout/old").Remove("layout/old");
+        await AllocationLedger.Shard(grains, "layout/old").Remove("layout/old", loaded["layout/old"].Attempt);
+        Assert.Equal(["layout/both", "layout/home"], Mine(await AllocationLedger.Load(grains)).Keys.Order(StringComparer.Ordinal));
+
+        // The removal of an earlier attempt's record, arriving after the next attempt was recorded, leaves the next one.
+        await AllocationLedger.Shard(grains, "layout/both").Remove("layout/both", attempt: 0);
         Assert.Equal(["layout/both", "layout/home"], Mine(await AllocationLedger.Load(grains)).Keys.Order(StringComparer.Ordinal));
     }
 

@@ -2,6 +2,7 @@ using DePIN.Abstractions;
 using DePIN.Abstractions.Jobs;
 using DePIN.Grains.Jobs;
 using DePIN.Testing;
+using Orleans.Core.Internal;
 using Microsoft.Extensions.DependencyInjection;
 using Orleans.Storage;
 using Orleans.TestingHost;
@@ -10,7 +11,8 @@ namespace DePIN.Grains.Tests;
 
 /// <summary>
 /// A job the scheduler took is always in its durable queue or in its allocation ledger, whichever calls fail or are
-/// slow; and a job the scheduler lost anyway is queued again by its own check.
+/// slow; a job the scheduler lost anyway is queued again by its own check; and a placement is told to its job however
+/// the tellings of earlier ones end.
 /// </summary>
 public sealed class SchedulerQueueTests
 {
@@ -74,6 +76,38 @@ public sealed class SchedulerQueueTests
 
         var placed = await Wait.Until(() => own.Sdk.GetJobAsync("acme", "stranded"), j => j!.Status == JobStatus.Placed, "the job placed");
         Assert.Equal(1, placed!.Attempts);
+    }
+
+    [Fact]
+    public async Task A_restarted_scheduler_tells_a_job_of_its_new_attempt_whatever_the_telling_of_the_old_one_does()
+    {
+        // The scheduler's silo died after the job lost its node and before the job's request for attempt 2 arrived, so
+        // the scheduler comes back with attempt 1 in its ledger and tells the job of it again, while the job asks for
+        // attempt 2. Whichever comes first, the job must be told of attempt 2, and not have it freed by the answer
+        // about attempt 1.
+        await using var own = await NodeCluster.Start(new Dictionary<string, string?> { ["Jobs:RequeueRetry"] = "00:00:00.2" });
+        var fleet = await Fleet.Online(own, "retold", 2);
+        var key = JobKey.For("acme", "retold");
+        await own.Sdk.SubmitJobAsync("acme", "retold", Spec("retold"));
+        var first = await Wait.Until(() => own.Sdk.GetJobAsync("acme", "retold"), j => j!.Status == JobStatus.Placed, "the job placed");
+        var lost = fleet.Single(a => a.Id == first!.Assignments[0].NodeId);
+        var survivor = fleet.Single(a => a != lost);
+
+        own.Faults.Fail(nameof(ISchedulerGrain.Requeue), times: int.MaxValue);
+        await Fleet.Silence(own, lost, survivor);
+        await Wait.Until(() => own.Sdk.GetJobAsync("acme", "retold"), j => j!.Status == JobStatus.Queued && j.Attempts == 1, "the job queued after attempt 1");
+        own.Faults.Hold(nameof(IJobGrain.Placed));
+        var scheduler = own.Client.GetGrain<ISchedulerGrain>(ISchedulerGrain.Key);
+        await scheduler.Cast<IGrainManagementExtension>().DeactivateOnIdle();
+        own.Faults.Fail(nameof(ISchedulerGrain.Requeue), times: 0);
+
+        await Wait.Until(() => own.Client.GetGrain<IAllocationLedgerGrain>(AllocationLedger.Home(key)).All().AsTask(),
+            held => held.TryGetValue(key, out var a) && a.Attempt == 2, "attempt 2 in the allocation ledger");
+        own.Faults.Release(nameof(IJobGrain.Placed));
+
+        var second = await Wait.Until(() => own.Sdk.GetJobAsync("acme", "retold"), j => j!.Status == JobStatus.Placed && j.Attempts == 2,
+            "the job told of attempt 2", TimeSpan.FromSeconds(20));
+        Assert.Equal([survivor.Id], second!.Assignments.Select(a => a.NodeId));
     }
 
     private static IServiceProvider Silo(NodeCluster cluster) => ((InProcessSiloHandle)cluster.Cluster.Silos[0]).ServiceProvider;

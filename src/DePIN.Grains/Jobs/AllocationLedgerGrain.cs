@@ -11,9 +11,12 @@ public interface IAllocationLedgerGrain : IGrainWithIntegerKey
     [Alias("Record")]
     Task Record(string jobKey, Allocation allocation);
 
-    /// <summary>Forgets what a job held; completes once durable.</summary>
+    /// <summary>
+    /// Forgets what a job held up to attempt <paramref name="attempt"/>; completes once durable. A later attempt's record
+    /// stays: the removal of an attempt's record can arrive after the next attempt was recorded.
+    /// </summary>
     [Alias("Remove")]
-    Task Remove(string jobKey);
+    Task Remove(string jobKey, int attempt);
 
     [Alias("All")]
     ValueTask<Dictionary<string, Allocation>> All();
@@ -66,7 +69,7 @@ public static class AllocationLedger
                 await Shard(grains, jobKey).Record(jobKey, allocation);
             }
 
-            await Shard(grains, shard).Remove(jobKey);
+            await Shard(grains, shard).Remove(jobKey, allocation.Attempt);
         }
 
         return all;
@@ -92,7 +95,10 @@ public sealed class AllocationLedgerGrain(
         return _commit.Persist();
     }
 
-    public Task Remove(string jobKey) => state.State.Allocations.Remove(jobKey) ? _commit.Persist() : Task.CompletedTask;
+    public Task Remove(string jobKey, int attempt) =>
+        state.State.Allocations.TryGetValue(jobKey, out var held) && held.Attempt <= attempt && state.State.Allocations.Remove(jobKey)
+            ? _commit.Persist()
+            : Task.CompletedTask;
 
     public ValueTask<Dictionary<string, Allocation>> All() => ValueTask.FromResult(new Dictionary<string, Allocation>(state.State.Allocations, StringComparer.Ordinal));
 

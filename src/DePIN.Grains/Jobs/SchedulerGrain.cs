@@ -65,7 +65,7 @@ public sealed partial class SchedulerGrain(
     private Dictionary<string, Allocation> _allocations = new(StringComparer.Ordinal);
     private readonly Dictionary<string, string> _preempting = new(StringComparer.Ordinal); // victim → the job it makes room for
     private readonly HashSet<string> _unannounced = new(StringComparer.Ordinal); // placed, but the job was not told yet
-    private readonly HashSet<string> _announcing = new(StringComparer.Ordinal); // being told now
+    private readonly Dictionary<string, Allocation> _announcing = new(StringComparer.Ordinal); // being told now, of this allocation
     private readonly Queue<string> _watch = new(); // jobs holding nodes, in the order they are next checked on
     private List<NodeCandidate>? _ordered; // the placeable nodes in id order; null until needed after a change
     private List<NodeCandidate> _fleet = [];
@@ -164,6 +164,14 @@ public sealed partial class SchedulerGrain(
         if (_allocations.TryGetValue(jobKey, out var held) && held.Attempt >= attempt)
         {
             LogRequeueHeld(jobKey, attempt, held.Attempt);
+            if (held.Attempt == attempt)
+            {
+                // A job still asking for the attempt it holds was not told of it: tell it (again). Not awaited: the
+                // job waits on this call, and would answer the telling only after it.
+                _unannounced.Add(jobKey);
+                _ = AnnouncePlacements();
+            }
+
             return;
         }
 
@@ -179,17 +187,17 @@ public sealed partial class SchedulerGrain(
             await _commit.Persist();
         }
 
-        if (freed)
+        if (freed is not null)
         {
-            await AllocationLedger.Shard(GrainFactory, jobKey).Remove(jobKey);
+            await AllocationLedger.Shard(GrainFactory, jobKey).Remove(jobKey, freed.Attempt);
         }
     }
 
     public async Task Release(string jobKey)
     {
-        if (Free(jobKey))
+        if (Free(jobKey) is { } freed)
         {
-            await AllocationLedger.Shard(GrainFactory, jobKey).Remove(jobKey);
+            await AllocationLedger.Shard(GrainFactory, jobKey).Remove(jobKey, freed.Attempt);
         }
 
         if (Ledger.Queue.Remove(jobKey))
@@ -198,17 +206,17 @@ public sealed partial class SchedulerGrain(
         }
     }
 
-    /// <summary>Frees the job's nodes in memory; true when it held some (the allocation ledger still lists them).</summary>
-    private bool Free(string jobKey)
+    /// <summary>Frees the job's nodes in memory; what it held, if anything (the allocation ledger still lists it).</summary>
+    private Allocation? Free(string jobKey)
     {
         _preempting.Remove(jobKey);
         if (!_allocations.Remove(jobKey, out var allocation))
         {
-            return false;
+            return null;
         }
 
         SchedulingPass.Charge(Held(allocation), _nodes, release: true);
-        return true;
+        return allocation;
     }
 
     public async Task<Dictionary<string, string[]>> Impossible(JobSpec spec)
@@ -415,22 +423,41 @@ public sealed partial class SchedulerGrain(
 
     /// <summary>
     /// Tells each newly placed job its nodes. A job that cannot be reached now (its silo just died) is told on a later
-    /// pass; telling twice is harmless, so after a restart every allocation in the ledger is told again. Never
-    /// throws: failures stay in <see cref="_unannounced"/>.
+    /// pass; telling twice is harmless, so after a restart every allocation in the ledger is told again. A job placed
+    /// anew while an older placement is still being told is told of the new one at once. Never throws: failures stay
+    /// in <see cref="_unannounced"/>.
     /// </summary>
-    private Task AnnouncePlacements() => Task.WhenAll(_unannounced.Where(_announcing.Add).ToList().Select(async jobKey =>
+    private Task AnnouncePlacements()
     {
-        if (!_allocations.TryGetValue(jobKey, out var allocation))
+        var due = new List<(string JobKey, Allocation Allocation)>();
+        foreach (var jobKey in _unannounced.ToList())
         {
-            _unannounced.Remove(jobKey);
-            return;
+            if (!_allocations.TryGetValue(jobKey, out var allocation))
+            {
+                _unannounced.Remove(jobKey); // freed meanwhile: nothing to tell
+            }
+            else if (!(_announcing.TryGetValue(jobKey, out var telling) && ReferenceEquals(telling, allocation)))
+            {
+                _announcing[jobKey] = allocation;
+                due.Add((jobKey, allocation));
+            }
         }
 
+        return Task.WhenAll(due.Select(d => Announce(d.JobKey, d.Allocation)));
+    }
+
+    private async Task Announce(string jobKey, Allocation allocation)
+    {
         try
         {
             var assignments = allocation.Nodes.Select((node, replica) => new JobAssignment(replica, node, allocation.Attempt,
                 allocation.Rates?[replica] ?? 0, allocation.Forecasts?[replica] ?? 0)).ToArray();
             var wanted = await GrainFactory.Ref<IJobGrain>(jobKey).Placed(allocation.Attempt, assignments);
+            if (!(_allocations.TryGetValue(jobKey, out var now) && ReferenceEquals(now, allocation)))
+            {
+                return; // the answer is about an attempt freed or replaced meanwhile; a new one is told on its own
+            }
+
             _unannounced.Remove(jobKey);
             if (!wanted)
             {
@@ -443,9 +470,12 @@ public sealed partial class SchedulerGrain(
         }
         finally
         {
-            _announcing.Remove(jobKey);
+            if (_announcing.TryGetValue(jobKey, out var telling) && ReferenceEquals(telling, allocation))
+            {
+                _announcing.Remove(jobKey);
+            }
         }
-    }));
+    }
 
     private async Task Preempt(string victim, string forJob)
     {
