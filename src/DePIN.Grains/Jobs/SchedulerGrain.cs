@@ -164,10 +164,10 @@ public sealed partial class SchedulerGrain(
         if (_allocations.TryGetValue(jobKey, out var held) && held.Attempt >= attempt)
         {
             LogRequeueHeld(jobKey, attempt, held.Attempt);
-            if (held.Attempt == attempt)
+            if (held.Attempt == attempt && !Ledger.Queue.ContainsKey(jobKey))
             {
-                // A job still asking for the attempt it holds was not told of it: tell it (again). Not awaited: the
-                // job waits on this call, and would answer the telling only after it.
+                // A job still asking for the attempt it holds, once recorded (until then it stays queued), was not told
+                // of it: tell it (again). Not awaited: the job waits on this call, and would answer the telling only after it.
                 _unannounced.Add(jobKey);
                 _ = AnnouncePlacements();
             }
