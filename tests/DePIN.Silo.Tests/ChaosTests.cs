@@ -20,6 +20,13 @@ public sealed class ChaosTests
         var report = await ChaosRun.Run(settings, log);
 
         var seen = $"{report.ToJson()}\n{story}";
+        if (report.Logs is { } folder)
+        {
+            // Beside the silos' logs, so that a failed run (in CI too) can be read whole afterwards.
+            Directory.CreateDirectory(folder);
+            await File.WriteAllTextAsync(Path.Combine(folder, "run.txt"), seen, TestContext.Current.CancellationToken);
+        }
+
         // The mix is drawn from the seed but when each fault lands depends on timing: a SIGKILL is likelier than a stop,
         // and a node is killed only while it holds work.
         Assert.True(report.SiloKills >= 1 && report.SiloKills + report.SiloStops >= 4, $"too few silo faults\n{seen}");

@@ -74,6 +74,7 @@ public static class ChaosRun
             return new ChaosReport
             {
                 Settings = settings,
+                Logs = cluster.Logs,
                 Operations = history.Operations,
                 Requests = history.Requests,
                 SiloKills = faultsSeen.Count(f => !f.Graceful),
