@@ -365,7 +365,7 @@ public sealed partial class SchedulerGrain(
                 // The ledger first: a placement recorded there is never made twice, even if the queue's write is lost.
                 // Until its record is durable a placed job stays in the queue (passes skip it, see PlacedAlready), so that no
                 // write of the queue meanwhile, for another job or for the rates, can drop a job the ledger lacks.
-                var recorded = (await Task.WhenAll(placed.Select(Record))).Where(key => key is not null).Select(key => key!).ToList();
+                var recorded = (await Task.WhenAll(placed.Select(Record))).OfType<string>().ToList();
                 if (recorded.Count == 0)
                 {
                     continue;
