@@ -45,17 +45,7 @@ public static class NabScenario
             log.WriteLine($"    {file.Name,-60} {result.Score,8:0.000}  tp {result.Tp} fp {result.Fp} windows {file.Windows.Length}");
         }
 
-        var categories = new JsonObject();
-        foreach (var category in Categories(files))
-        {
-            var (inCategory, theirScores) = Subset(files, scores, f => f.Category == category);
-            categories[category] = new JsonObject(profiles.Zip(reports, (p, r) => KeyValuePair.Create(
-                p.Name, Score(NabEvaluation.Evaluate(inCategory, theirScores, p, r.Threshold)))))
-            {
-                ["files"] = inCategory.Length,
-            };
-        }
-
+        var categories = ByCategory(files, scores, profiles, reports);
         json["categories"] = categories;
         log.WriteLine($"  by category (at the folder's thresholds): {categories.ToJsonString()}");
 
@@ -66,8 +56,11 @@ public static class NabScenario
             foreach (var name in Directory.GetDirectories(results).Select(Path.GetFileName).Order(StringComparer.Ordinal))
             {
                 var published = files.Select(f => NabCorpus.ReadScores(data, name!, f)).ToArray();
-                baselines[name!] = new JsonObject(profiles.Select(p =>
-                    KeyValuePair.Create<string, JsonNode?>(p.Name, Math.Round(NabEvaluation.Evaluate(files, published, p).Normalised, 2))));
+                var theirs = profiles.Select(p => NabEvaluation.Evaluate(files, published, p)).ToArray();
+                baselines[name!] = new JsonObject(theirs.Select(r => KeyValuePair.Create<string, JsonNode?>(r.Profile, Math.Round(r.Normalised, 2))))
+                {
+                    ["categories"] = ByCategory(files, published, profiles, theirs),
+                };
                 log.WriteLine($"  published {name} on the same files: {baselines[name!]!.ToJsonString()}");
             }
         }
@@ -86,6 +79,23 @@ public static class NabScenario
 
         json["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
         return json;
+    }
+
+    /// <summary>Each category's scores under every profile, at the thresholds chosen on the whole folder.</summary>
+    private static JsonObject ByCategory(IReadOnlyList<NabFile> files, double[][] scores, IReadOnlyList<NabProfile> profiles, NabProfileReport[] reports)
+    {
+        var categories = new JsonObject();
+        foreach (var category in Categories(files))
+        {
+            var (inCategory, theirScores) = Subset(files, scores, f => f.Category == category);
+            categories[category] = new JsonObject(profiles.Zip(reports, (p, r) => KeyValuePair.Create(
+                p.Name, Score(NabEvaluation.Evaluate(inCategory, theirScores, p, r.Threshold)))))
+            {
+                ["files"] = inCategory.Length,
+            };
+        }
+
+        return categories;
     }
 
     /// <summary>

@@ -4,7 +4,7 @@ using DePIN.Testing;
 namespace DePIN.Core.Tests.Maintenance;
 
 /// <summary>
-/// The scorer against NAB's own published output: the numenta HTM and windowed-Gaussian detectors' anomaly scores
+/// The scorer against NAB's own published output: the ARTime, numenta HTM and windowed-Gaussian detectors' anomaly scores
 /// on the 35 files in <c>data/nab</c>, scored at their published thresholds, must give the per-file scores and counts
 /// NAB computed for them, under all three profiles.
 /// </summary>
@@ -21,6 +21,9 @@ public sealed class NabScorerTests
         { "windowedGaussian", "standard" },
         { "windowedGaussian", "reward_low_FP_rate" },
         { "windowedGaussian", "reward_low_FN_rate" },
+        { "ARTime", "standard" },
+        { "ARTime", "reward_low_FP_rate" },
+        { "ARTime", "reward_low_FN_rate" },
     };
 
     [Theory]
