@@ -29,7 +29,7 @@ public static class BenchCommand
                DePIN.Bench crypto [--iterations 20000]
                DePIN.Bench dataset [--contributors 1000] [--seconds 30] [--concurrency 256] [--postgres CONNECTION_STRING]
                DePIN.Bench placement [--nodes 10000] [--seconds 20] [--concurrency 32]
-               DePIN.Bench schedule-sim [--nodes 2000] [--days 7] [--seed 1] [--load 0.75 | --loads 0.6,0.75,0.9] [--warmup-days 3]
+               DePIN.Bench schedule-sim [--nodes 2000] [--days 7] [--seed 1] [--load 0.75 | --loads 0.6,0.75,0.9] [--warmup-days 3] [--pass-seconds 1]
                DePIN.Bench inference [--nodes 500] [--requests 100000] [--seed 1]
                DePIN.Bench training [--workers 8] [--inner-steps 500] [--target 0.87] [--seed 1] [--max-steps 20000] [--churn 0.3]
                DePIN.Bench nab --data NAB_FOLDER [--levels 7] [--scales 4] [--cv categories]
@@ -75,7 +75,8 @@ public static class BenchCommand
                     Days: options.Int("days", 7),
                     Seed: options.Int("seed", 1),
                     Loads: options.Fractions("loads") ?? [options.Fraction("load", 0.75)],
-                    WarmupDays: options.Int("warmup-days", 3)), Console.Error),
+                    WarmupDays: options.Int("warmup-days", 3),
+                    PassSeconds: options.Int("pass-seconds", 1)), Console.Error),
                 "inference" => InferenceScenario.Prepare(new EdgeSettings(
                     Nodes: options.Int("nodes", 500),
                     Requests: options.Int("requests", 100_000),

@@ -5,8 +5,12 @@ using DePIN.Simulation.Scheduling;
 
 namespace DePIN.Bench.Scheduling;
 
-/// <summary>Settings of <c>schedule-sim</c>: one fleet trace, and a job trace for each load.</summary>
-public sealed record ScheduleSimSettings(int Nodes, int Days, int Seed, IReadOnlyList<double> Loads, int WarmupDays);
+/// <summary>
+/// Settings of <c>schedule-sim</c>: one fleet trace, and a job trace for each load. Passes run at most every
+/// <paramref name="PassSeconds"/> of virtual time (production's <c>Scheduler:PassInterval</c> is 1 s) and whenever work
+/// or capacity changes after that.
+/// </summary>
+public sealed record ScheduleSimSettings(int Nodes, int Days, int Seed, IReadOnlyList<double> Loads, int WarmupDays, int PassSeconds);
 
 /// <summary>
 /// Runs the four placement policies of DePIN.Core on one churn trace and one job trace (virtual time, deterministic
@@ -24,7 +28,7 @@ public static class ScheduleSimScenario
         var clock = Stopwatch.StartNew();
         var warmup = s.WarmupDays * 24.0;
         var fleet = FleetTrace.Generate(new ChurnModel(s.Nodes, warmup + (s.Days + 1) * 24.0), s.Seed);
-        var result = new JsonObject { ["scenario"] = "schedule-sim", ["nodes"] = s.Nodes, ["days"] = s.Days, ["seed"] = s.Seed };
+        var result = new JsonObject { ["scenario"] = "schedule-sim", ["nodes"] = s.Nodes, ["days"] = s.Days, ["seed"] = s.Seed, ["pass_seconds"] = s.PassSeconds };
         if (s.Loads.Count == 1)
         {
             foreach (var (key, value) in AtLoad(s, fleet, s.Loads[0], log))
@@ -48,7 +52,7 @@ public static class ScheduleSimScenario
         var jobs = JobTrace.Generate(new JobMix(load, warmup, warmup + s.Days * 24.0), fleet, s.Seed);
         log.WriteLine($"schedule-sim: {fleet.Nodes.Count} nodes, {jobs.Count} jobs at load {load}");
 
-        var simulation = new ScheduleSimulation(fleet, jobs);
+        var simulation = new ScheduleSimulation(fleet, jobs, new SimulationOptions(PassInterval: s.PassSeconds / 3600.0));
         IPlacementPolicy[] policies =
         [
             new RandomPolicy(s.Seed),

@@ -4,7 +4,9 @@ using System.Runtime.InteropServices;
 namespace DePIN.Core.Scheduling;
 
 /// <summary>Tuning of <see cref="PredictivePolicy"/>.</summary>
-/// <param name="MinGangProbability">On a full fleet, a gang less likely than this to stay whole waits for better nodes…</param>
+/// <param name="MinGangProbability">On a full fleet, a gang less likely than this to stay whole waits for better nodes…
+/// Zero by default: with passes every second, as production runs them, waiting cost more completion time than the
+/// interruptions it avoided at every load <c>schedule-sim</c> measured (docs/benchmarks.md).</param>
 /// <param name="Patience">…but the bar falls linearly to zero over this much waiting, or…</param>
 /// <param name="PatiencePerHour">…this many times the job's remaining duration when that is longer, so nothing starves.</param>
 /// <param name="LoadFloor">Below this fleet load the bar is zero: with capacity to spare a lost node costs little.</param>
@@ -14,7 +16,7 @@ namespace DePIN.Core.Scheduling;
 /// <param name="OneRegionShare">A gang that would span regions stays in one when that keeps at least this share of its
 /// predicted success probability (1 never trades, 0 always keeps a gang in one region when one can hold it).</param>
 public sealed record PredictiveOptions(
-    double MinGangProbability = 0.9,
+    double MinGangProbability = 0,
     TimeSpan Patience = default,
     double PatiencePerHour = 4,
     double LoadFloor = 0.6,
@@ -27,8 +29,8 @@ public sealed record PredictiveOptions(
 }
 
 /// <summary>
-/// Places a gang where it is most likely to stay whole for the job's duration, and holds it back while the fleet is
-/// busy and only risky nodes are free.
+/// Places a gang where it is most likely to stay whole for the job's duration; with a bar set, it holds the gang back
+/// while the fleet is busy and only risky nodes are free.
 /// </summary>
 /// <remarks>
 /// Each feasible node gets the probability p that it stays up for the job's remaining duration
@@ -39,9 +41,9 @@ public sealed record PredictiveOptions(
 /// does, so a gang spread over four regions meets four regions' outages where a gang kept in one meets one. A gang
 /// that would span regions therefore stays in the best single region that can hold it when that costs little
 /// predicted probability (<see cref="PredictiveOptions.OneRegionShare"/>); its replicas, which exchange gradients,
-/// also gain from the shorter round trips. When the gang's probability falls below a bar the job waits (the
-/// adaptation to load): the bar is <see cref="PredictiveOptions.MinGangProbability"/> on a full fleet and zero on an
-/// idle one, and it falls as the job waits.
+/// also gain from the shorter round trips. When the gang's probability falls below a bar the job waits: the bar is
+/// <see cref="PredictiveOptions.MinGangProbability"/> on a full fleet (zero by default) and zero on an idle one, and
+/// it falls as the job waits.
 /// </remarks>
 /// <param name="forecast">Each node's chance of staying up: the <see cref="AvailabilityPredictor"/> in production.</param>
 /// <param name="random">Where a large fleet's sample of feasible nodes starts (<see cref="Gang.Feasible"/>); a seeded one makes a simulation repeatable.</param>

@@ -297,6 +297,11 @@ public sealed class ScheduleSimulation(FleetTrace fleet, IReadOnlyList<SimJob> j
 
         private void Pass(double now)
         {
+            if (_pending.Count == 0)
+            {
+                return;
+            }
+
             var up = _candidates.Where(c => c.Availability.UpSince is not null).ToList();
             var queue = _pending.Select(job => new QueuedPlacement(job.Job.JobId,
                 new PlacementRequest(job.Job.JobId, job.Job.PerReplica, 0, job.Job.Replicas, TimeSpan.FromHours(Remaining(job)), PlacementConstraints.None),

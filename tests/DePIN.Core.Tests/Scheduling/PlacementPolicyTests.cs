@@ -114,19 +114,22 @@ public sealed class PlacementPolicyTests
     }
 
     [Fact]
-    public void On_a_busy_fleet_a_gang_waits_for_better_nodes_and_on_an_idle_one_it_does_not()
+    public void With_a_bar_a_gang_waits_for_better_nodes_on_a_busy_fleet_and_not_on_an_idle_one_nor_by_default()
     {
         var flaky = Enumerable.Range(0, 4).Select(i => Node($"flaky{i}", gpus: 1, history: (1, 20))).ToArray();
         var request = Request(replicas: 4, hours: 3);
+        var barred = PredictiveOptions.Default with { MinGangProbability = 0.9 };
 
-        var busy = Predictive().Place(request with { FleetLoad = 0.97 }, flaky, Now);
-        var idle = Predictive().Place(request with { FleetLoad = 0.3 }, flaky, Now);
-        var waitedLong = Predictive().Place(request with { FleetLoad = 0.97, Waited = TimeSpan.FromHours(12) }, flaky, Now);
+        var busy = Predictive(barred).Place(request with { FleetLoad = 0.97 }, flaky, Now);
+        var idle = Predictive(barred).Place(request with { FleetLoad = 0.3 }, flaky, Now);
+        var waitedLong = Predictive(barred).Place(request with { FleetLoad = 0.97, Waited = TimeSpan.FromHours(12) }, flaky, Now);
+        var byDefault = Predictive().Place(request with { FleetLoad = 0.97 }, flaky, Now);
 
         Assert.False(busy.Placed);
         Assert.Contains("Waiting for nodes likely to stay up", busy.Reason, StringComparison.Ordinal);
         Assert.True(idle.Placed);
         Assert.True(waitedLong.Placed);
+        Assert.True(byDefault.Placed, byDefault.Reason);
     }
 
     [Fact]
@@ -170,7 +173,7 @@ public sealed class PlacementPolicyTests
         Assert.InRange(Geo.DistanceKm(40.7128, -74.0060, 35.6762, 139.6503), 10_830, 10_860); // New York–Tokyo
     }
 
-    private static PredictivePolicy Predictive() => new(new AvailabilityPredictor(AvailabilityPrior.Default));
+    private static PredictivePolicy Predictive(PredictiveOptions? options = null) => new(new AvailabilityPredictor(AvailabilityPrior.Default), options);
 
     private static PlacementRequest Request(int replicas, double hours = 1) =>
         new("job", OneGpu, 0, replicas, TimeSpan.FromHours(hours), PlacementConstraints.None);
