@@ -20,12 +20,9 @@ public sealed class ChaosTests
         var report = await ChaosRun.Run(settings, log);
 
         var seen = $"{report.ToJson()}\n{story}";
-        if (report.Logs is { } folder)
-        {
-            // Beside the silos' logs, so that a failed run (in CI too) can be read whole afterwards.
-            Directory.CreateDirectory(folder);
-            await File.WriteAllTextAsync(Path.Combine(folder, "run.txt"), seen, TestContext.Current.CancellationToken);
-        }
+        // Beside the silos' logs, so that a failed run (in CI too) can be read whole afterwards.
+        Directory.CreateDirectory(report.Logs);
+        await File.WriteAllTextAsync(Path.Combine(report.Logs, "run.txt"), seen, TestContext.Current.CancellationToken);
 
         // The mix is drawn from the seed but when each fault lands depends on timing: a SIGKILL is likelier than a stop,
         // and a node is killed only while it holds work.

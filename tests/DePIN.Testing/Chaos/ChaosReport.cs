@@ -8,7 +8,7 @@ public sealed record ChaosReport
     public required ChaosSettings Settings { get; init; }
 
     /// <summary>The folder the run's silos logged to (TestResults/chaos/{cluster id}).</summary>
-    public string? Logs { get; init; }
+    public required string Logs { get; init; }
     public long Operations { get; init; }
     public long Requests { get; init; }
     public int SiloKills { get; init; }
