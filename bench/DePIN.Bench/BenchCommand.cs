@@ -32,7 +32,7 @@ public static class BenchCommand
                DePIN.Bench schedule-sim [--nodes 2000] [--days 7] [--seed 1] [--load 0.75 | --loads 0.6,0.75,0.9] [--warmup-days 3] [--pass-seconds 1]
                DePIN.Bench inference [--nodes 500] [--requests 100000] [--seed 1]
                DePIN.Bench training [--workers 8] [--inner-steps 500] [--target 0.87] [--seed 1] [--max-steps 20000] [--churn 0.3]
-               DePIN.Bench nab --data NAB_FOLDER [--levels 7] [--scales 4] [--cv categories]
+               DePIN.Bench nab --data NAB_FOLDER [--levels 7] [--scales 4] [--rate-blocks 64] [--cv categories] [--choose-on NAB_FOLDER]
                DePIN.Bench ledger [--seconds 20] [--concurrency 512] [--accounts 10000] [--postgres CONNECTION_STRING]
                DePIN.Bench failure-sim [--seed 1] [--nodes 500] [--days 5] [--warmup-days 2] [--mtbf-days 10] [--horizon-hours 6]
                DePIN.Bench economy-sim [--seed 1] [--nodes 1000] [--days 7] [--load 0.7] [--provider-cost 1]
@@ -90,13 +90,19 @@ public static class BenchCommand
                     Churn: options.Fraction("churn", 0.3)), Console.Error),
                 "nab" => NabScenario.Prepare(
                     options.String("data") ?? throw new ArgumentException("nab needs --data, a folder in NAB's layout (data/ and labels/combined_windows.json)."),
-                    new NoveltyOptions { Levels = options.Int("levels", new NoveltyOptions().Levels), Scales = options.Int("scales", new NoveltyOptions().Scales) },
+                    new NoveltyOptions
+                    {
+                        Levels = options.Int("levels", new NoveltyOptions().Levels),
+                        Scales = options.Int("scales", new NoveltyOptions().Scales),
+                        RateBlocks = options.Int("rate-blocks", new NoveltyOptions().RateBlocks, least: 0),
+                    },
                     options.String("cv") switch
                     {
                         null => false,
                         "categories" => true,
                         var other => throw new ArgumentException($"--cv takes 'categories' (leave one NAB category out), not '{other}'."),
                     },
+                    options.String("choose-on"),
                     Console.Error),
                 "ledger" => LedgerScenario.Prepare(new LedgerSettings(
                     Seconds: options.Int("seconds", 20),
@@ -160,7 +166,7 @@ public static class BenchCommand
             return options;
         }
 
-        public int Int(string name, int fallback)
+        public int Int(string name, int fallback, int least = 1)
         {
             _used.Add(name);
             if (!_values.TryGetValue(name, out var text))
@@ -168,9 +174,9 @@ public static class BenchCommand
                 return fallback;
             }
 
-            return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value > 0
+            return int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) && value >= least
                 ? value
-                : throw new ArgumentException($"--{name} must be a positive integer, not '{text}'.");
+                : throw new ArgumentException($"--{name} must be an integer of at least {least}, not '{text}'.");
         }
 
         public double Fraction(string name, double fallback) => Number(name, fallback, 1);

@@ -11,14 +11,16 @@ namespace DePIN.Bench.Maintenance;
 /// each category alone (at the folder's thresholds). Published detectors whose raw output sits under <c>results/</c> are scored on the same files in
 /// the same run, for comparison. With <c>--cv categories</c> it also chooses the detector's settings by leaving one
 /// category out at a time: settings and threshold are chosen on the other categories, then the left-out one is scored
-/// with them, so its score is that of a detector tuned without it.
+/// with them, so its score is that of a detector tuned without it. With <c>--choose-on</c> another folder in NAB's
+/// layout (NAB's whole corpus, say) serves to choose the settings and threshold on its files that this folder does
+/// not hold, and this folder's files are scored with them: a detector tuned without any of them.
 /// </summary>
 public static class NabScenario
 {
-    public static Func<Task<JsonObject>> Prepare(string data, NoveltyOptions detector, bool crossValidate, TextWriter log) =>
-        () => Task.FromResult(Run(data, detector, crossValidate, log));
+    public static Func<Task<JsonObject>> Prepare(string data, NoveltyOptions detector, bool crossValidate, string? chooseOn, TextWriter log) =>
+        () => Task.FromResult(Run(data, detector, crossValidate, chooseOn, log));
 
-    private static JsonObject Run(string data, NoveltyOptions detector, bool crossValidate, TextWriter log)
+    private static JsonObject Run(string data, NoveltyOptions detector, bool crossValidate, string? chooseOn, TextWriter log)
     {
         var clock = Stopwatch.StartNew();
         var (files, labelledOnly, unlabelled) = NabCorpus.Scan(data);
@@ -68,6 +70,7 @@ public static class NabScenario
         json["detector"] = nameof(NoveltyDetector);
         json["levels"] = detector.Levels;
         json["scales"] = detector.Scales;
+        json["rate_blocks"] = detector.RateBlocks;
         json["memory_bytes_per_metric"] = MemoryPerMetric(detector);
         json["rows"] = rows;
         json["rows_per_second"] = Math.Round(rows / detect.Elapsed.TotalSeconds);
@@ -75,6 +78,11 @@ public static class NabScenario
         if (crossValidate)
         {
             json["cv"] = CrossValidate(files, profiles.First(p => p.Name == "standard"), log);
+        }
+
+        if (chooseOn is not null)
+        {
+            json["chosen_elsewhere"] = ChooseElsewhere(files, chooseOn, profiles.First(p => p.Name == "standard"), log);
         }
 
         json["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);
@@ -169,15 +177,45 @@ public static class NabScenario
         };
     }
 
-    /// <summary>The settings cross-validation chooses among: around the defaults, each knob a step either way.</summary>
+    /// <summary>
+    /// The grid's settings that score best (standard profile) on the files of <paramref name="folder"/> that are not
+    /// among <paramref name="files"/>, with the threshold that is best there, score <paramref name="files"/>.
+    /// </summary>
+    private static JsonObject ChooseElsewhere(IReadOnlyList<NabFile> files, string folder, NabProfile profile, TextWriter log)
+    {
+        var held = files.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+        var others = NabCorpus.Scan(folder).Files.Where(f => !held.Contains(f.Name)).ToArray();
+        if (others.Length == 0 || others.All(f => f.Windows.Length == 0))
+        {
+            throw new ArgumentException($"--choose-on {folder} holds no labelled file with anomaly windows beside the {files.Count} scored.");
+        }
+
+        var othersNull = NabEvaluation.Null(others, profile);
+        var grid = Grid();
+        var (best, there) = grid
+            .Select(options => (Options: options, Report: NabEvaluation.Evaluate(others, Detect(others, options), profile, nullScore: othersNull)))
+            .MaxBy(c => c.Report.Normalised);
+        var here = NabEvaluation.Evaluate(files, Detect(files, best), profile, there.Threshold);
+        log.WriteLine($"  chosen on {others.Length} files of {folder}: {Describe(best)} ({there.Normalised:0.00} there), scores {here.Normalised:0.00} here");
+        return new JsonObject
+        {
+            ["folder_files"] = others.Length,
+            ["grid"] = grid.Count,
+            ["chosen"] = Describe(best),
+            ["standard_there"] = Math.Round(there.Normalised, 2),
+            ["standard"] = Math.Round(here.Normalised, 2),
+        };
+    }
+
+    /// <summary>The settings cross-validation chooses among: around the defaults (levels, order, scale weight, alarm), each knob a step either way.</summary>
     private static List<NoveltyOptions> Grid()
     {
         var defaults = new NoveltyOptions();
         return [.. from levels in new[] { 5, 7, 9 }
                    from order in new[] { 2, 3, 4 }
-                   from scaleWeight in new[] { 1.0, 1.5, 2.0 }
-                   from exceedGain in new[] { 5.0, 10.0, 20.0 }
-                   select defaults with { Levels = levels, Order = order, ScaleWeight = scaleWeight, ExceedGain = exceedGain }];
+                   from scaleWeight in new[] { 0.75, 1.0, 1.25 }
+                   from alarm in new[] { 0.2, 0.25, 0.3 }
+                   select defaults with { Levels = levels, Order = order, ScaleWeight = scaleWeight, Alarm = alarm }];
     }
 
     /// <summary>
@@ -191,7 +229,7 @@ public static class NabScenario
             : new JsonObject { ["false_positives"] = report.Files.Sum(f => f.Fp), ["raw"] = Math.Round(report.Raw, 3) };
 
     private static string Describe(NoveltyOptions o) =>
-        FormattableString.Invariant($"levels {o.Levels} order {o.Order} scales {o.Scales} scale_weight {o.ScaleWeight} exceed_gain {o.ExceedGain}");
+        FormattableString.Invariant($"levels {o.Levels} order {o.Order} scales {o.Scales} scale_weight {o.ScaleWeight} alarm {o.Alarm}");
 
     private static List<string> Categories(IReadOnlyList<NabFile> files) => [.. files.Select(f => f.Category).Distinct().Order(StringComparer.Ordinal)];
 

@@ -16,11 +16,14 @@ public interface IAnomalyDetector
 /// <param name="Warmup">Samples learnt from before any score is given.</param>
 /// <param name="Alarm">A score this high is an alarm.</param>
 /// <param name="Rest">Samples scored 0 after an alarm, so one event raises one alarm.</param>
+/// <param name="RateBlocks">A scale's novelty counts as much as novelty has been rare at that scale: it is weighed by one
+/// minus the scale's mean novelty over its blocks so far, the last <c>RateBlocks</c> of them weighing most. 0 turns it off.</param>
 public sealed record NoveltyOptions(
     int Levels = 7, int Order = 3,
-    int Scales = 4, int Factor = 4, double ScaleWeight = 1.5,
+    int Scales = 4, int Factor = 4, double ScaleWeight = 1,
     double ExceedGain = 10,
-    int Warmup = 750, double Alarm = 0.35, int Rest = 150)
+    int Warmup = 750, double Alarm = 0.25, int Rest = 150,
+    int RateBlocks = 64)
 {
     /// <summary>As NAB runs a detector: learning over the file's probationary rows, resting a fifth of them after an alarm.</summary>
     public NoveltyOptions ForProbation(int probationaryRows) => this with { Warmup = probationaryRows, Rest = probationaryRows / 5 };
@@ -30,8 +33,10 @@ public sealed record NoveltyOptions(
 /// Scores how new a metric's latest behaviour is, at several time scales at once. At each scale (the raw samples, and
 /// means over ever longer blocks) values are quantised into levels of the range seen so far, and a bit per possible
 /// transition remembers which level has ever followed each context of 1 to <see cref="NoveltyOptions.Order"/> levels.
-/// A scale's novelty is the share of context lengths under which the latest transition is new; the score is the
-/// weighted mean over the scales, or more when the sample lies beyond every value seen before. A familiar rhythm
+/// A scale's novelty is the share of context lengths under which the latest transition is new, weighed by how rare
+/// novelty has been at that scale (a scale that is still learning, as the coarse ones are for long, finds most
+/// transitions new, and a new one says little there); the score is the weighted mean over the scales, or more when
+/// the sample lies beyond every value seen before. A familiar rhythm
 /// scores 0 however noisy it is; a new level, jump, shape or rhythm scores high, and sooner at the scale that sees it.
 /// After an alarm the detector rests, as NAB's contextual detectors do. Memory is fixed: Levels^(k+1) bits per
 /// context length k per scale: 1.4 KB of bits with the defaults, 1.9 KB allocated in all.
@@ -48,6 +53,7 @@ public sealed class NoveltyDetector : IAnomalyDetector
 
     // Every scale's last levels, most recent first: scale s at _history[s * Order ..].
     private readonly int[] _history;
+
     private readonly Block[] _blocks;
     private long _count;
     private double _low = double.PositiveInfinity;
@@ -57,9 +63,10 @@ public sealed class NoveltyDetector : IAnomalyDetector
     public NoveltyDetector(NoveltyOptions? options = null)
     {
         _options = options ?? new NoveltyOptions();
-        if (_options.Levels < 2 || _options.Order < 1 || _options.Scales < 1 || _options.Factor < 2 || Math.Pow(_options.Levels, _options.Order + 1) > 1 << 24)
+        if (_options.Levels < 2 || _options.Order < 1 || _options.Scales < 1 || _options.Factor < 2 || _options.RateBlocks < 0 ||
+            Math.Pow(_options.Levels, _options.Order + 1) > 1 << 24)
         {
-            throw new ArgumentException("A novelty detector needs at least 2 levels, order 1, 1 scale and a factor of 2, and at most 2^24 transitions.", nameof(options));
+            throw new ArgumentException("A novelty detector needs at least 2 levels, order 1, 1 scale, a factor of 2 and no negative RateBlocks, and at most 2^24 transitions.", nameof(options));
         }
 
         _offsets = new int[_options.Order];
@@ -167,7 +174,15 @@ public sealed class NoveltyDetector : IAnomalyDetector
         history[..^1].CopyTo(history[1..]);
         history[0] = level;
         block.Count++;
-        return orders == 0 ? 0.0 : novel / (double)orders;
+        var novelty = orders == 0 ? 0.0 : novel / (double)orders;
+        if (_options.RateBlocks == 0)
+        {
+            return novelty;
+        }
+
+        var rarity = 1.0 - block.NoveltyRate;
+        block.NoveltyRate += (novelty - block.NoveltyRate) / Math.Min(block.Count, _options.RateBlocks);
+        return novelty * rarity;
     }
 
     /// <summary>One time scale's block of samples being averaged, and how many blocks it has seen.</summary>
@@ -177,5 +192,8 @@ public sealed class NoveltyDetector : IAnomalyDetector
         public int Filled;
         public double Sum;
         public long Count;
+
+        /// <summary>The scale's mean novelty over its blocks so far, the last <see cref="NoveltyOptions.RateBlocks"/> weighing most.</summary>
+        public double NoveltyRate;
     }
 }
