@@ -16,6 +16,7 @@ public enum MachineClass
 }
 
 /// <summary>One simulated machine and the intervals, in hours from the trace's start, during which it is up.</summary>
+/// <param name="Churn">How its own churn was drawn: what a forecaster that knew the trace's model, but not its draws, would know.</param>
 public sealed record SimNode(
     int Index,
     string NodeId,
@@ -23,7 +24,19 @@ public sealed record SimNode(
     string Region,
     int Operator,
     Resources Capacity,
-    IReadOnlyList<(double Start, double End)> Up);
+    IReadOnlyList<(double Start, double End)> Up,
+    NodeChurn Churn);
+
+/// <summary>
+/// The parameters a node's own churn was drawn with, and when each of its own sessions began (evening switch-offs
+/// and outages do not restart the session clock).
+/// </summary>
+/// <param name="Shape">Weibull shape of its sessions.</param>
+/// <param name="Scale">Weibull scale of its sessions, in hours.</param>
+/// <param name="EveningHabit">Share of evenings it is switched off around 23:00 local time (0 for machines that are not).</param>
+/// <param name="UtcOffset">Its region's offset from UTC, in hours.</param>
+/// <param name="SessionStarts">When each of its own sessions began, in hours from the trace's start, in order.</param>
+public sealed record NodeChurn(double Shape, double Scale, double EveningHabit, double UtcOffset, IReadOnlyList<double> SessionStarts);
 
 /// <summary>How the churn trace is drawn.</summary>
 /// <param name="Nodes">Fleet size.</param>
@@ -106,19 +119,25 @@ public sealed class FleetTrace
         {
             var (machineClass, region, owner) = specs[i];
             var nodeRandom = new Random(unchecked((seed * 1_000_003) + (i * 7919) + 17));
-            AddOwnChurn(model, nodeRandom, machineClass, Regions[region].UtcOffset, downs[i]);
+            var churn = AddOwnChurn(model, nodeRandom, machineClass, Regions[region].UtcOffset, downs[i]);
             // A machine's size says nothing about how long it stays: rented servers come and go with the market
             // as home rigs do with their owners. That is what makes availability worth predicting.
             var gpus = nodeRandom.Pick<int>([(1, 0.5), (2, 0.25), (4, 0.15), (8, 0.1)]);
             var capacity = new Resources(8 * gpus, (32L << 30) * gpus, gpus);
             nodes[i] = new SimNode(i, $"sim{i:D6}", machineClass, Regions[region].Region, owner, capacity,
-                Complement(downs[i], model.Hours));
+                Complement(downs[i], model.Hours), churn);
         }
 
         return new FleetTrace(model, nodes);
     }
 
-    private static void AddOwnChurn(ChurnModel model, Random random, MachineClass machineClass, double utcOffset, List<(double, double)> downs)
+    /// <summary>The spread, in hours, of the time a home rig is switched off around 23:00 local time.</summary>
+    public const double EveningDeviation = 0.75;
+
+    /// <summary>The share of a region's nodes a regional outage takes down is drawn uniformly between these.</summary>
+    public static (double Low, double High) RegionOutageShare => (0.2, 0.7);
+
+    private static NodeChurn AddOwnChurn(ChurnModel model, Random random, MachineClass machineClass, double utcOffset, List<(double, double)> downs)
     {
         var (shape, scale, downMedian) = machineClass switch
         {
@@ -133,28 +152,33 @@ public sealed class FleetTrace
             downs.Add((0, t));
         }
 
+        var starts = new List<double> { t };
         while (t < model.Hours)
         {
             t += random.Weibull(shape, scale);
             var back = t + random.LogNormal(downMedian, 1.0);
             downs.Add((t, back));
             t = back;
+            starts.Add(t);
         }
 
+        var habit = 0.0;
         if (machineClass == MachineClass.Prosumer)
         {
             // Switched off on most evenings around 23:00 local time and back around 08:00.
-            var habit = random.Uniform(0.3, 0.9);
+            habit = random.Uniform(0.3, 0.9);
             for (var day = -1; day * 24 < model.Hours; day++)
             {
                 if (random.NextDouble() < habit)
                 {
-                    var off = day * 24 + 23 - utcOffset + random.Normal(0, 0.75);
-                    var on = day * 24 + 32 - utcOffset + random.Normal(0, 0.75);
+                    var off = day * 24 + 23 - utcOffset + random.Normal(0, EveningDeviation);
+                    var on = day * 24 + 32 - utcOffset + random.Normal(0, EveningDeviation);
                     downs.Add((off, Math.Max(on, off + 1)));
                 }
             }
         }
+
+        return new NodeChurn(shape, scale, habit, utcOffset, starts);
     }
 
     private static void AddRegionOutages(ChurnModel model, Random random, List<(MachineClass Class, int Region, int Operator)> specs, List<(double, double)>[] downs)
@@ -164,7 +188,7 @@ public sealed class FleetTrace
             for (var t = random.Exponential(24 / model.RegionOutagesPerDay); t < model.Hours; t += random.Exponential(24 / model.RegionOutagesPerDay))
             {
                 var end = t + random.LogNormal(1.5, 0.7);
-                var share = random.Uniform(0.2, 0.7);
+                var share = random.Uniform(RegionOutageShare.Low, RegionOutageShare.High);
                 for (var i = 0; i < specs.Count; i++)
                 {
                     if (specs[i].Region == region && random.NextDouble() < share)

@@ -120,6 +120,41 @@ public sealed class AvailabilityPredictorTests
         Assert.Equal(0, forecast.ProbabilityUp(candidate, At((end + node.Up[1].Start) / 2), TimeSpan.FromHours(1)));
     }
 
+    [Fact]
+    public void The_churn_model_forecast_is_calibrated_on_the_trace_it_was_drawn_from()
+    {
+        // Up nodes, times and durations drawn at random: of the forecasts near p, about p must come true.
+        var fleet = FleetTrace.Generate(new ChurnModel(400, 24 * 12), seed: 3);
+        var forecast = new ChurnModelForecast(fleet);
+        var random = new Random(5);
+        var samples = new List<(double Predicted, bool Stayed)>();
+        while (samples.Count < 20_000)
+        {
+            var node = fleet.Nodes[random.Next(fleet.Nodes.Count)];
+            var now = 24 + (random.NextDouble() * 24 * 9);
+            var hours = 0.25 + (random.NextDouble() * 24);
+            var interval = node.Up.FirstOrDefault(u => u.Start <= now && now < u.End);
+            if (interval == default)
+            {
+                continue;
+            }
+
+            var availability = new NodeAvailability();
+            availability.CameUp(ScheduleSimulation.Epoch + TimeSpan.FromHours(interval.Start));
+            var candidate = new NodeCandidate { NodeId = node.NodeId, Region = node.Region, Capacity = node.Capacity, Availability = availability };
+            var p = forecast.ProbabilityUp(candidate, ScheduleSimulation.Epoch + TimeSpan.FromHours(now), TimeSpan.FromHours(hours));
+            samples.Add((p, interval.End >= now + hours));
+        }
+
+        Assert.InRange(samples.Average(s => s.Predicted) - samples.Average(s => s.Stayed ? 1.0 : 0.0), -0.02, 0.02);
+        foreach (var bin in samples.GroupBy(s => Math.Min(9, (int)(s.Predicted * 10))).Where(b => b.Count() >= 500))
+        {
+            var predicted = bin.Average(s => s.Predicted);
+            var observed = bin.Average(s => s.Stayed ? 1.0 : 0.0);
+            Assert.True(Math.Abs(predicted - observed) < 0.06, $"{bin.Count()} forecasts averaging {predicted:0.000} came true {observed:0.000} of the time");
+        }
+    }
+
     private static NodeAvailability History(DateTimeOffset upAgain, double sessionHours, double downHours, int sessions)
     {
         var node = new NodeAvailability();
