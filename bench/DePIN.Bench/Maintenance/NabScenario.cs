@@ -75,14 +75,16 @@ public static class NabScenario
         json["rows"] = rows;
         json["rows_per_second"] = Math.Round(rows / detect.Elapsed.TotalSeconds);
         json["published_on_same_files"] = baselines;
+        // Settings are chosen by the standard profile, as NAB ranks detectors.
+        var standardProfile = profiles.First(p => p.Name == "standard");
         if (crossValidate)
         {
-            json["cv"] = CrossValidate(files, profiles.First(p => p.Name == "standard"), log);
+            json["cv"] = CrossValidate(files, standardProfile, log);
         }
 
         if (chooseOn is not null)
         {
-            json["chosen_elsewhere"] = ChooseElsewhere(files, chooseOn, profiles.First(p => p.Name == "standard"), log);
+            json["chosen_elsewhere"] = ChooseElsewhere(files, chooseOn, standardProfile, log);
         }
 
         json["seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1);

@@ -88,17 +88,19 @@ public static class ScheduleSimScenario
             policiesJson[policy.Name] = json;
         }
 
-        // The reference that knows the future: the predictive policy and pass with availability predicted without error.
-        var oracleStarted = clock.Elapsed;
-        var oracle = simulation.Run(new PredictivePolicy(new TraceForecast(fleet), random: new Random(s.Seed), name: "oracle"));
-        log.WriteLine($"  oracle: {(clock.Elapsed - oracleStarted).TotalSeconds:0.0} s");
-        policiesJson["oracle"] = Figures(oracle);
+        // Two references, the predictive policy and pass with another forecast: "oracle" knows the future (availability
+        // predicted without error); "model" forecasts as well as the trace allows (how the churn was drawn, not the draws).
+        PolicyOutcome Reference(string name, ISurvivalForecast forecast)
+        {
+            var started = clock.Elapsed;
+            var outcome = simulation.Run(new PredictivePolicy(forecast, random: new Random(s.Seed), name: name));
+            log.WriteLine($"  {name}: {(clock.Elapsed - started).TotalSeconds:0.0} s");
+            policiesJson[name] = Figures(outcome);
+            return outcome;
+        }
 
-        // The reference that forecasts as well as the trace allows: it knows how the churn was drawn, not the draws.
-        var modelStarted = clock.Elapsed;
-        var model = simulation.Run(new PredictivePolicy(new ChurnModelForecast(fleet), random: new Random(s.Seed), name: "model"));
-        log.WriteLine($"  model: {(clock.Elapsed - modelStarted).TotalSeconds:0.0} s");
-        policiesJson["model"] = Figures(model);
+        var oracle = Reference("oracle", new TraceForecast(fleet));
+        var model = Reference("model", new ChurnModelForecast(fleet));
 
         var predictive = outcomes[^1];
         var bestBaseline = outcomes[..^1].MinBy(o => o.MeanJctHours)!;
@@ -106,28 +108,26 @@ public static class ScheduleSimScenario
         // No job completes sooner than its own work takes, so no policy's mean completion time can fall below the
         // jobs' mean work: that caps the gain any policy could show over the best baseline.
         var meanWork = jobs.Average(j => j.WorkHours);
-        var gain = 1 - (predictive.MeanJctHours / bestBaseline.MeanJctHours);
         var bound = 1 - (meanWork / bestBaseline.MeanJctHours);
-        var oracleGain = 1 - (oracle.MeanJctHours / bestBaseline.MeanJctHours);
-        var modelGain = 1 - (model.MeanJctHours / bestBaseline.MeanJctHours);
+        double Gain(PolicyOutcome outcome) => 1 - (outcome.MeanJctHours / bestBaseline.MeanJctHours);
+        // The share of the gain any policy could show that a policy shows, and the best baseline's interrupted jobs over its.
+        JsonNode? GainShare(PolicyOutcome outcome) => bound > 0 ? Math.Round(Gain(outcome) / bound, 3) : null;
+        double InterruptedRatio(PolicyOutcome outcome) => Math.Round((double)fewestInterrupted / Math.Max(1, outcome.Interrupted), 3);
         return new JsonObject
         {
             ["load"] = load,
             ["jobs"] = jobs.Count,
             ["policies"] = policiesJson,
             ["best_baseline"] = bestBaseline.Policy,
-            ["mean_jct_gain"] = Math.Round(gain, 4),
+            ["mean_jct_gain"] = Math.Round(Gain(predictive), 4),
             ["mean_work_h"] = Math.Round(meanWork, 3),
             ["mean_jct_gain_bound"] = Math.Round(bound, 4),
-            // The share of the gain any policy could show that the predictive policy shows.
-            ["gain_share"] = bound > 0 ? Math.Round(gain / bound, 3) : null,
-            ["interrupted_ratio"] = Math.Round((double)fewestInterrupted / Math.Max(1, predictive.Interrupted), 3),
-            // The same two figures for the oracle: how much of the bound knowing the churn in advance reaches.
-            ["oracle_gain_share"] = bound > 0 ? Math.Round(oracleGain / bound, 3) : null,
-            ["oracle_interrupted_ratio"] = Math.Round((double)fewestInterrupted / Math.Max(1, oracle.Interrupted), 3),
-            // And for the forecast as good as the trace's model allows.
-            ["model_gain_share"] = bound > 0 ? Math.Round(modelGain / bound, 3) : null,
-            ["model_interrupted_ratio"] = Math.Round((double)fewestInterrupted / Math.Max(1, model.Interrupted), 3),
+            ["gain_share"] = GainShare(predictive),
+            ["interrupted_ratio"] = InterruptedRatio(predictive),
+            ["oracle_gain_share"] = GainShare(oracle),
+            ["oracle_interrupted_ratio"] = InterruptedRatio(oracle),
+            ["model_gain_share"] = GainShare(model),
+            ["model_interrupted_ratio"] = InterruptedRatio(model),
             ["load_seconds"] = Math.Round(clock.Elapsed.TotalSeconds, 1),
         };
     }
