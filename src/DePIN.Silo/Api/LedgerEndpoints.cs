@@ -257,12 +257,7 @@ public static class LedgerEndpoints
     private static Dictionary<string, string[]> CheckNodeRequest(
         string id, string nodeId, string postingId, long amount, DateTimeOffset timestamp, PlatformClock clock, NodeOptions nodes)
     {
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (nodeId != id)
-        {
-            errors["nodeId"] = ["must be the node id in the path"];
-        }
-
+        var errors = Validation.CheckNodeRequest(id, nodeId, timestamp, clock.UtcNow, nodes.MaxClockSkew);
         if (!PostingRules.IsPostingId(postingId))
         {
             errors["id"] = [$"must be 1 to {PostingRules.MaxIdLength} letters, digits, '-', '_', '.', ':' or '/'"];
@@ -273,7 +268,6 @@ public static class LedgerEndpoints
             errors["amount"] = [$"must be between 1 and {PostingRules.MaxAmount} microcredits"];
         }
 
-        WorkEndpoints.CheckFresh(timestamp, clock, nodes.MaxClockSkew, errors);
         return errors;
     }
 

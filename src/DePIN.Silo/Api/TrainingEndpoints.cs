@@ -124,18 +124,12 @@ public static class TrainingEndpoints
 
     internal static Dictionary<string, string[]> Check(string id, string nodeId, string jobKey, DateTimeOffset timestamp, PlatformClock clock, TimeSpan maxSkew)
     {
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (nodeId != id)
-        {
-            errors["nodeId"] = ["must be the node id in the path"];
-        }
-
+        var errors = Validation.CheckNodeRequest(id, nodeId, timestamp, clock.UtcNow, maxSkew);
         if (jobKey is null || jobKey.IndexOf('/', StringComparison.Ordinal) <= 0)
         {
             errors["jobKey"] = ["must be the job key of an assignment"];
         }
 
-        WorkEndpoints.CheckFresh(timestamp, clock, maxSkew, errors);
         return errors;
     }
 

@@ -99,6 +99,29 @@ public static class Validation
     public static bool IsRegion(string? region) => RegionCode.IsValid(region);
 
     /// <summary>
+    /// What every body a node signs must hold besides its own fields: it names the node in the path, and its timestamp
+    /// is within <paramref name="maxSkew"/> of the platform's clock, so a captured request cannot be replayed later.
+    /// Adds to <paramref name="errors"/> when given (the body's own checks), else to a new map; returns the map.
+    /// </summary>
+    public static Dictionary<string, string[]> CheckNodeRequest(
+        string pathId, string nodeId, DateTimeOffset timestamp, DateTimeOffset now, TimeSpan maxSkew,
+        Dictionary<string, string[]>? errors = null)
+    {
+        errors ??= new Dictionary<string, string[]>(StringComparer.Ordinal);
+        if (nodeId != pathId)
+        {
+            errors["nodeId"] = ["must be the node id in the path"];
+        }
+
+        if ((timestamp - now).Duration() > maxSkew)
+        {
+            errors["timestamp"] = [$"must be within {maxSkew.TotalSeconds:0} s of the platform's clock"];
+        }
+
+        return errors;
+    }
+
+    /// <summary>
     /// A query parameter naming a value of <typeparamref name="TEnum"/> (case-insensitive, never a number); null when
     /// absent. A bad value adds an error under <paramref name="field"/> listing the allowed ones.
     /// </summary>

@@ -43,18 +43,12 @@ public static class WorkEndpoints
             return problem!;
         }
 
-        var errors = new Dictionary<string, string[]>(StringComparer.Ordinal);
-        if (poll.NodeId != id)
-        {
-            errors["nodeId"] = ["must be the node id in the path"];
-        }
-
+        var errors = Validation.CheckNodeRequest(id, poll.NodeId, poll.Timestamp, clock.UtcNow, nodes.Value.MaxClockSkew);
         if (!(poll.WaitSeconds is >= 0 and <= WorkRules.MaxPollSeconds))
         {
             errors["waitSeconds"] = [$"must be between 0 and {WorkRules.MaxPollSeconds}"];
         }
 
-        CheckFresh(poll.Timestamp, clock, nodes.Value.MaxClockSkew, errors);
         if (errors.Count > 0)
         {
             return Problems.Malformed("poll", errors);
@@ -75,13 +69,7 @@ public static class WorkEndpoints
             return problem!;
         }
 
-        var errors = WorkRules.Check(report);
-        if (report.NodeId != id)
-        {
-            errors["nodeId"] = ["must be the node id in the path"];
-        }
-
-        CheckFresh(report.Timestamp, clock, nodes.Value.MaxClockSkew, errors);
+        var errors = Validation.CheckNodeRequest(id, report.NodeId, report.Timestamp, clock.UtcNow, nodes.Value.MaxClockSkew, WorkRules.Check(report));
         if (errors.Count > 0)
         {
             return Problems.Malformed("report", errors);
@@ -93,15 +81,6 @@ public static class WorkEndpoints
             ReportOutcome.Superseded => Problems.Superseded(report.JobKey, report.Slot, report.Attempt),
             _ => Problems.UnknownJob(report.JobKey),
         };
-    }
-
-    // A signed request is only good for a while: a captured one cannot be replayed later.
-    internal static void CheckFresh(DateTimeOffset timestamp, PlatformClock clock, TimeSpan maxSkew, Dictionary<string, string[]> errors)
-    {
-        if ((timestamp - clock.UtcNow).Duration() > maxSkew)
-        {
-            errors["timestamp"] = [$"must be within {maxSkew.TotalSeconds:0} s of the platform's clock"];
-        }
     }
 
     private const int MaxPollBytes = 4 * 1024;
