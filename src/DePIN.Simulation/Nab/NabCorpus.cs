@@ -143,6 +143,28 @@ public static class NabCorpus
             : throw new InvalidDataException($"{path} has {scores.Count} scores for {file.Values.Length} rows.");
     }
 
+    /// <summary>
+    /// NAB's published corpus figures, by detector and profile, or null when the folder lacks the file:
+    /// <c>config/thresholds.json</c> (<paramref name="thresholds"/>: the threshold NAB's optimiser chose,
+    /// <c>{"detector": {"profile": {"threshold": …, "score": …}}}</c>) or <c>results/final_results.json</c> (the
+    /// normalised totals, <c>{"detector": {"profile": …}}</c>).
+    /// </summary>
+    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? ReadPublishedTotals(string root, bool thresholds)
+    {
+        var path = thresholds ? Path.Combine(root, "config", "thresholds.json") : Path.Combine(root, "results", "final_results.json");
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
+        using var json = JsonDocument.Parse(File.ReadAllText(path));
+        return json.RootElement.EnumerateObject().ToDictionary(
+            d => d.Name,
+            d => (IReadOnlyDictionary<string, double>)d.Value.EnumerateObject().ToDictionary(
+                p => p.Name, p => thresholds ? p.Value.GetProperty("threshold").GetDouble() : p.Value.GetDouble(), StringComparer.Ordinal),
+            StringComparer.Ordinal);
+    }
+
     /// <summary>A detector's published per-file scores: <c>&lt;detector&gt;_&lt;profile&gt;_scores.csv</c>.</summary>
     public static IReadOnlyList<PublishedScore> ReadPublishedScores(string root, string detector, string profile)
     {

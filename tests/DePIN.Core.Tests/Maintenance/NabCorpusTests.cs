@@ -37,6 +37,35 @@ public sealed class NabCorpusTests : IDisposable
         Assert.Equal(kept.Select(f => f.Name[..f.Name.IndexOf('/', StringComparison.Ordinal)]), files.Select(f => f.Category));
     }
 
+    [Fact]
+    public void Published_thresholds_and_totals_are_read_by_detector_and_profile_and_are_null_when_absent()
+    {
+        Assert.Null(NabCorpus.ReadPublishedTotals(_folder, thresholds: true));
+        Assert.Null(NabCorpus.ReadPublishedTotals(_folder, thresholds: false));
+
+        // The shapes of NAB's config/thresholds.json and results/final_results.json (figures from commit ea702d7).
+        Directory.CreateDirectory(Path.Combine(_folder, "config"));
+        Directory.CreateDirectory(Path.Combine(_folder, "results"));
+        File.WriteAllText(Path.Combine(_folder, "config", "thresholds.json"), """
+            {"ARTime": {"reward_low_FN_rate": {"score": 39.3, "threshold": 0.317486},
+                        "standard": {"score": 24.1, "threshold": 0.317486}},
+             "null": {"standard": {"score": -210.0, "threshold": 0.625}}}
+            """);
+        File.WriteAllText(Path.Combine(_folder, "results", "final_results.json"), """
+            {"ARTime": {"reward_low_FN_rate": 80.36228493638114, "standard": 74.85377223215792},
+             "null": {"standard": 0.0}}
+            """);
+
+        var thresholds = NabCorpus.ReadPublishedTotals(_folder, thresholds: true)!;
+        var totals = NabCorpus.ReadPublishedTotals(_folder, thresholds: false)!;
+
+        Assert.Equal(0.317486, thresholds["ARTime"]["reward_low_FN_rate"]);
+        Assert.Equal(0.625, thresholds["null"]["standard"]);
+        Assert.Equal(74.85377223215792, totals["ARTime"]["standard"]);
+        Assert.Equal(["ARTime", "null"], totals.Keys.Order(StringComparer.Ordinal));
+        Assert.False(totals["null"].ContainsKey("reward_low_FP_rate"));
+    }
+
     private void Copy(string from, string to)
     {
         var target = Path.Combine(_folder, "data", to);
