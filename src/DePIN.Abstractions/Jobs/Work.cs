@@ -37,12 +37,7 @@ public sealed record WorkSet([property: Id(0)] long Version, [property: Id(1)] W
 /// <summary>An agent's long-poll for work, signed with its node's key.</summary>
 /// <param name="Version">The version of the work set the agent has; the call returns as soon as the set differs.</param>
 /// <param name="WaitSeconds">How long to wait for a change, at most <see cref="WorkRules.MaxPollSeconds"/>.</param>
-[GenerateSerializer, Immutable, Alias("DePIN.WorkPoll")]
-public sealed record WorkPoll(
-    [property: Id(0)] string NodeId,
-    [property: Id(1)] long Version,
-    [property: Id(2)] double WaitSeconds,
-    [property: Id(3)] DateTimeOffset Timestamp);
+public sealed record WorkPoll(string NodeId, long Version, double WaitSeconds, DateTimeOffset Timestamp);
 
 /// <summary>What an agent reports about a slot.</summary>
 [GenerateSerializer, Alias("DePIN.WorkReportKind")]
