@@ -53,8 +53,8 @@ public static class NabScenario
 
         var baselines = new JsonObject();
         var results = Path.Combine(data, "results");
-        var nabThresholds = NabCorpus.ReadPublishedTotals(data, thresholds: true);
-        var finalResults = NabCorpus.ReadPublishedTotals(data, thresholds: false);
+        var nabThresholds = NabCorpus.ReadPublishedThresholds(data);
+        var finalResults = NabCorpus.ReadFinalResults(data);
         var (reproduced, compared) = (0, 0);
         if (Directory.Exists(results))
         {
@@ -67,8 +67,8 @@ public static class NabScenario
                     ["categories"] = ByCategory(files, published, profiles, theirs),
                 };
 
-                // NAB's own optimiser searches locally from 0.5; the sweep above finds the best threshold. At the
-                // thresholds NAB chose, the totals must be NAB's own (final_results.json) when these are its files.
+                // The sweep above finds each detector's best threshold; some of NAB's were chosen by its older local
+                // search. At the thresholds NAB chose, the totals must be NAB's own when these are its files.
                 if (nabThresholds?.GetValueOrDefault(name!) is { } chosen)
                 {
                     var atTheirs = new JsonObject();

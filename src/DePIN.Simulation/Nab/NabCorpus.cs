@@ -144,14 +144,22 @@ public static class NabCorpus
     }
 
     /// <summary>
-    /// NAB's published corpus figures, by detector and profile, or null when the folder lacks the file:
-    /// <c>config/thresholds.json</c> (<paramref name="thresholds"/>: the threshold NAB's optimiser chose,
-    /// <c>{"detector": {"profile": {"threshold": …, "score": …}}}</c>) or <c>results/final_results.json</c> (the
-    /// normalised totals, <c>{"detector": {"profile": …}}</c>).
+    /// The thresholds NAB's optimiser chose for each detector and profile (<c>config/thresholds.json</c>:
+    /// <c>{"detector": {"profile": {"threshold": …, "score": …}}}</c>), or null when the folder lacks the file.
     /// </summary>
-    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? ReadPublishedTotals(string root, bool thresholds)
+    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? ReadPublishedThresholds(string root) =>
+        ReadByDetectorAndProfile(Path.Combine(root, "config", "thresholds.json"), v => v.GetProperty("threshold").GetDouble());
+
+    /// <summary>
+    /// NAB's normalised corpus totals for each detector and profile (<c>results/final_results.json</c>:
+    /// <c>{"detector": {"profile": …}}</c>), or null when the folder lacks the file.
+    /// </summary>
+    public static IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? ReadFinalResults(string root) =>
+        ReadByDetectorAndProfile(Path.Combine(root, "results", "final_results.json"), v => v.GetDouble());
+
+    private static IReadOnlyDictionary<string, IReadOnlyDictionary<string, double>>? ReadByDetectorAndProfile(
+        string path, Func<JsonElement, double> value)
     {
-        var path = thresholds ? Path.Combine(root, "config", "thresholds.json") : Path.Combine(root, "results", "final_results.json");
         if (!File.Exists(path))
         {
             return null;
@@ -160,8 +168,7 @@ public static class NabCorpus
         using var json = JsonDocument.Parse(File.ReadAllText(path));
         return json.RootElement.EnumerateObject().ToDictionary(
             d => d.Name,
-            d => (IReadOnlyDictionary<string, double>)d.Value.EnumerateObject().ToDictionary(
-                p => p.Name, p => thresholds ? p.Value.GetProperty("threshold").GetDouble() : p.Value.GetDouble(), StringComparer.Ordinal),
+            d => (IReadOnlyDictionary<string, double>)d.Value.EnumerateObject().ToDictionary(p => p.Name, p => value(p.Value), StringComparer.Ordinal),
             StringComparer.Ordinal);
     }
 

@@ -40,8 +40,8 @@ public sealed class NabCorpusTests : IDisposable
     [Fact]
     public void Published_thresholds_and_totals_are_read_by_detector_and_profile_and_are_null_when_absent()
     {
-        Assert.Null(NabCorpus.ReadPublishedTotals(_folder, thresholds: true));
-        Assert.Null(NabCorpus.ReadPublishedTotals(_folder, thresholds: false));
+        Assert.Null(NabCorpus.ReadPublishedThresholds(_folder));
+        Assert.Null(NabCorpus.ReadFinalResults(_folder));
 
         // The shapes of NAB's config/thresholds.json and results/final_results.json (figures from commit ea702d7).
         Directory.CreateDirectory(Path.Combine(_folder, "config"));
@@ -56,8 +56,8 @@ public sealed class NabCorpusTests : IDisposable
              "null": {"standard": 0.0}}
             """);
 
-        var thresholds = NabCorpus.ReadPublishedTotals(_folder, thresholds: true)!;
-        var totals = NabCorpus.ReadPublishedTotals(_folder, thresholds: false)!;
+        var thresholds = NabCorpus.ReadPublishedThresholds(_folder)!;
+        var totals = NabCorpus.ReadFinalResults(_folder)!;
 
         Assert.Equal(0.317486, thresholds["ARTime"]["reward_low_FN_rate"]);
         Assert.Equal(0.625, thresholds["null"]["standard"]);
