@@ -2,6 +2,7 @@ using DePIN.Abstractions.Jobs;
 using DePIN.Abstractions.Nodes;
 using DePIN.Core.Economy;
 using DePIN.Core.Work;
+using DePIN.Grains.Nodes;
 using DePIN.Testing;
 
 namespace DePIN.Grains.Tests;
@@ -130,6 +131,34 @@ public sealed class EconomyTests(EconomyTests.FixedRateCluster cluster) : IClass
         Assert.Equal(SubmitOutcome.InsufficientFunds, unopened.Outcome);
         Assert.Null(await cluster.Sdk.GetJobAsync("poor", "big"));
         Assert.Equal(1000, await Balance(cluster, AccountId.Tenant("poor")));
+    }
+
+    [Fact]
+    public async Task Evidence_is_taken_once_per_id_and_a_node_remembers_only_its_last_ids()
+    {
+        var agent = TestNode.Create(region: "econ-4");
+        var node = cluster.Node(agent.Id);
+        await node.Register(agent.Registration(cluster.Time.GetUtcNow()));
+
+        var first = await node.RecordEvidence("job:t/j:1", new ReputationEvidence(Delivered: 1));
+        var repeated = await node.RecordEvidence("job:t/j:1", new ReputationEvidence(Delivered: 1)); // a settlement retried
+        var next = await node.RecordEvidence("job:t/j:2", new ReputationEvidence(Delivered: 1));
+
+        Assert.Equal(first, repeated);
+        Assert.True(next > first, $"{next} after {first}");
+        Assert.Equal(2, (await node.GetDetails())!.Reputation.Delivered);
+
+        // The memory is bounded: once it is full, the oldest id is forgotten (and would count again).
+        for (var i = 0; i < NodeState.EvidenceMemory - 1; i++)
+        {
+            await node.RecordEvidence($"dataset:d:{i}", new ReputationEvidence(Records: 1));
+        }
+
+        await node.RecordEvidence("job:t/j:2", new ReputationEvidence(Delivered: 1)); // still among the last
+        await node.RecordEvidence("job:t/j:1", new ReputationEvidence(Delivered: 1)); // forgotten
+        var details = (await node.GetDetails())!.Reputation;
+        Assert.Equal(3, details.Delivered);
+        Assert.Equal(NodeState.EvidenceMemory - 1, details.Records);
     }
 
     private static async Task<long> Balance(NodeCluster cluster, string account) =>

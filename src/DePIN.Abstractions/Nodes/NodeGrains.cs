@@ -18,11 +18,13 @@ public interface INodeGrain : IGrainWithStringKey
 
     /// <summary>
     /// Adds evidence about the node from any of its roles (checked results, leases, dataset records, inference
-    /// answers). Moves its one reputation, which the directory carries to the scheduler; returns the new score
-    /// (0.5 for a node that never registered).
+    /// answers), once: the same <paramref name="id"/> again (a sender retrying after a crash or a lost answer) changes
+    /// nothing. The node remembers the ids of its last <c>NodeState.EvidenceMemory</c> reports. Moves its one
+    /// reputation, which the directory carries to the scheduler; returns the score (0.5 for a node that never
+    /// registered).
     /// </summary>
-    [Alias("RecordEvidence")]
-    Task<double> RecordEvidence(DePIN.Core.Work.ReputationEvidence evidence);
+    [Alias("RecordEvidenceOnce")]
+    Task<double> RecordEvidence(string id, DePIN.Core.Work.ReputationEvidence evidence);
 
     /// <summary>
     /// An operator holds the node drained (<see cref="MaintenanceMode.Drain"/>), keeps it in service whatever its risk

@@ -615,7 +615,8 @@ public sealed partial class DatasetGrain(
         await _save.Persist();
         foreach (var c in contributed)
         {
-            await GrainFactory.GetGrain<INodeGrain>(c.NodeId).RecordEvidence(new ReputationEvidence(Records: c.Records, QualitySum: c.Records * c.Quality));
+            await GrainFactory.GetGrain<INodeGrain>(c.NodeId).RecordEvidence(
+                $"dataset:{Name}:{from}-{to}", new ReputationEvidence(Records: c.Records, QualitySum: c.Records * c.Quality));
         }
     }
 

@@ -54,6 +54,9 @@ public sealed partial class ServingGrain(PlatformClock clock, IOptions<Inference
     private readonly Dictionary<string, Serving> _nodes = [];
     private readonly Dictionary<string, TaskCompletionSource<InferenceReceipt>> _pending = [];
     private readonly Dictionary<string, ReputationEvidence> _evidence = [];
+    private readonly List<(string NodeId, string Id, ReputationEvidence Evidence)> _unsent = [];
+    private readonly string _activation = Guid.NewGuid().ToString("N");
+    private long _reports;
     private readonly InferenceOptions _options = options.Value;
 
     private string ModelHash => this.GetPrimaryKeyString();
@@ -165,21 +168,30 @@ public sealed partial class ServingGrain(PlatformClock clock, IOptions<Inference
     private void Witness(string nodeId, ReputationEvidence evidence) =>
         _evidence[nodeId] = _evidence.TryGetValue(nodeId, out var earlier) ? earlier.Add(evidence) : evidence;
 
-    /// <summary>Hands each node's evidence since the last report to its grain; what a node grain refused waits for the next.</summary>
+    /// <summary>
+    /// Hands each node's evidence since the last report to its grain, under an id of its own. What a node grain did not
+    /// confirm is sent again at the next report under the same id, so it is taken once even when only its answer was lost.
+    /// </summary>
     private async Task ReportEvidence(CancellationToken cancellationToken)
     {
-        var report = _evidence.ToList();
+        foreach (var (nodeId, evidence) in _evidence)
+        {
+            _unsent.Add((nodeId, $"serving:{ModelHash}:{_activation}:{++_reports}", evidence));
+        }
+
         _evidence.Clear();
-        foreach (var (nodeId, evidence) in report)
+        var report = _unsent.ToList();
+        _unsent.Clear();
+        foreach (var item in report)
         {
             try
             {
-                await GrainFactory.GetGrain<INodeGrain>(nodeId).RecordEvidence(evidence);
+                await GrainFactory.GetGrain<INodeGrain>(item.NodeId).RecordEvidence(item.Id, item.Evidence);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                LogEvidenceFailed(e, ModelHash, nodeId);
-                Witness(nodeId, evidence);
+                LogEvidenceFailed(e, ModelHash, item.NodeId);
+                _unsent.Add(item);
             }
         }
     }

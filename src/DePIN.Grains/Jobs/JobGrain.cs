@@ -676,11 +676,12 @@ public sealed partial class JobGrain(
         var nodes = Job.Assignments.Select(a => a.NodeId).Distinct(StringComparer.Ordinal).ToArray();
         await Ledger.Open([AccountId.Tenant(Tenant), Escrow, .. nodes.Select(AccountId.Provider), .. nodes.Select(AccountId.Stake)]);
 
-        // Evidence first, which also gives each node's reputation as of now for its bonus.
+        // Evidence first, which also gives each node's reputation as of now for its bonus. Its id is the attempt's,
+        // so a settlement repeated after a crash or a failed call moves no reputation twice.
         var reputations = await Task.WhenAll(nodes.Select(node =>
         {
             var mine = Enumerable.Range(0, outcomes.Length).Where(i => Job.Assignments[i].NodeId == node).ToList();
-            return GrainFactory.GetGrain<INodeGrain>(node).RecordEvidence(new ReputationEvidence(
+            return GrainFactory.GetGrain<INodeGrain>(node).RecordEvidence($"job:{Key}:{Job.Attempts}", new ReputationEvidence(
                 Agreed: mine.Count(i => succeeded && copies > 1 && Job.Slots[i].Result is not null && !Job.Slots[i].Disagreed),
                 Disagreed: mine.Count(i => Job.Slots[i].Disagreed),
                 Delivered: mine.Count(i => outcomes[i].Outcome == SlotOutcome.Verified),

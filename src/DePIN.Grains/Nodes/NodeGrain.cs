@@ -172,11 +172,17 @@ public sealed partial class NodeGrain(
 
     public ValueTask<NodeDetails?> GetDetails() => ValueTask.FromResult(Node.IsRegistered ? Details() : null);
 
-    public async Task<double> RecordEvidence(ReputationEvidence evidence)
+    public async Task<double> RecordEvidence(string id, ReputationEvidence evidence)
     {
-        if (!Node.IsRegistered || evidence == ReputationEvidence.None)
+        if (!Node.IsRegistered || evidence == ReputationEvidence.None || Node.EvidenceTaken.Contains(id, StringComparer.Ordinal))
         {
             return Score;
+        }
+
+        Node.EvidenceTaken.Add(id);
+        if (Node.EvidenceTaken.Count > NodeState.EvidenceMemory)
+        {
+            Node.EvidenceTaken.RemoveAt(0);
         }
 
         var before = Score;

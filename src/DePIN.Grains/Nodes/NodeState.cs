@@ -57,6 +57,15 @@ public sealed class NodeState
 
     [Id(21)] public long Unanswered { get; set; }
 
+    /// <summary>The ids of the last <see cref="EvidenceMemory"/> evidence reports taken, oldest first: a repeat is ignored.</summary>
+    [Id(22)] public List<string> EvidenceTaken { get; set; } = [];
+
+    /// <summary>
+    /// How many evidence ids a node remembers: far more than the reports that reach a node between a sender's crash and
+    /// its retry (a job settles an attempt once; a dataset reports once a reward round; a model server every minute).
+    /// </summary>
+    public const int EvidenceMemory = 256;
+
     /// <summary>Everything its reputation is drawn from.</summary>
     public DePIN.Core.Work.ReputationEvidence Evidence =>
         new(Agreed, Disagreed, Delivered, Abandoned, Records, QualitySum, Served, Unanswered);
