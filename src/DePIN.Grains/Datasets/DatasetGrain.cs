@@ -48,7 +48,14 @@ public sealed class RewardRound
     [Id(1)] public long To { get; set; }
 
     [Id(2)] public List<PostingRequest> Unpaid { get; set; } = [];
+
+    /// <summary>Contributors whose reputations have not yet taken the round's records.</summary>
+    [Id(3)] public List<RoundEvidence> Untold { get; set; } = [];
 }
+
+/// <summary>What a reward round tells one contributor's reputation: its records and their summed quality.</summary>
+[GenerateSerializer, Immutable, Alias("DePIN.RoundEvidence")]
+public sealed record RoundEvidence([property: Id(0)] string NodeId, [property: Id(1)] long Records, [property: Id(2)] double QualitySum);
 
 /// <summary>
 /// One dataset: its definition and its append-only Merkle log. Records and leaf hashes live in PostgreSQL
@@ -582,6 +589,7 @@ public sealed partial class DatasetGrain(
 
             if (state.State.Reward is { } round)
             {
+                await Tell(round);
                 await Pay(round);
             }
         }
@@ -596,9 +604,9 @@ public sealed partial class DatasetGrain(
     }
 
     /// <summary>
-    /// Fixes a round's postings (quality and reputation as they are now) and saves them before anything is posted;
-    /// then tells each contributor's reputation about its records, once: a crash before the save starts the round
-    /// afresh, one after it finds the round saved.
+    /// Fixes a round's postings and the evidence for contributors' reputations (quality and reputation as they are
+    /// now) and saves them before anything is posted or told: a crash before the save starts the round afresh, one
+    /// after it finds the round saved.
     /// </summary>
     private async Task StartRound(long to, CancellationToken cancellationToken)
     {
@@ -611,12 +619,40 @@ public sealed partial class DatasetGrain(
         }
 
         var postings = Settlement.Rewards($"reward:{Name}:{from}-{to}", contributed, economy.Value.Rules, $"records {from} to {to - 1} of dataset {Name}");
-        state.State.Reward = new RewardRound { From = from, To = to, Unpaid = [.. postings.Select(LedgerPostings.ToRequest)] };
-        await _save.Persist();
-        foreach (var c in contributed)
+        state.State.Reward = new RewardRound
         {
-            await GrainFactory.GetGrain<INodeGrain>(c.NodeId).RecordEvidence(
-                $"dataset:{Name}:{from}-{to}", new ReputationEvidence(Records: c.Records, QualitySum: c.Records * c.Quality));
+            From = from,
+            To = to,
+            Unpaid = [.. postings.Select(LedgerPostings.ToRequest)],
+            Untold = [.. contributed.Select(c => new RoundEvidence(c.NodeId, c.Records, c.Records * c.Quality))],
+        };
+        await _save.Persist();
+    }
+
+    /// <summary>
+    /// Tells each contributor's reputation about its records in the round, under the round's id, until every one has
+    /// taken them: a call that fails, or a crash before the round is saved again, repeats the telling, and a node takes
+    /// an id once. Throws on the first failure, so the round is paid only once every reputation has its evidence.
+    /// </summary>
+    private async Task Tell(RewardRound round)
+    {
+        var untold = round.Untold.Count;
+        try
+        {
+            while (round.Untold.Count > 0)
+            {
+                var next = round.Untold[^1];
+                await GrainFactory.GetGrain<INodeGrain>(next.NodeId).RecordEvidence(
+                    $"dataset:{Name}:{round.From}-{round.To}", new ReputationEvidence(Records: next.Records, QualitySum: next.QualitySum));
+                round.Untold.RemoveAt(round.Untold.Count - 1);
+            }
+        }
+        finally
+        {
+            if (round.Untold.Count < untold)
+            {
+                await _save.Persist();
+            }
         }
     }
 
