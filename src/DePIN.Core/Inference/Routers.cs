@@ -49,34 +49,17 @@ public abstract class RouterBase(IReadOnlyList<ServingNode> nodes, Func<int, dou
         !tried.Contains(node.Index) && (request.Residency is null || node.Region == request.Residency) && directorySaysUp(node.Index, nowMs);
 }
 
-/// <summary>Baseline: any eligible node, uniformly.</summary>
-public sealed class RandomRouter(IReadOnlyList<ServingNode> nodes, Func<int, double, bool> up, int seed) : RouterBase(nodes, up)
+/// <summary>Baselines that pick uniformly at random among the eligible nodes they prefer.</summary>
+public abstract class UniformRouter(IReadOnlyList<ServingNode> nodes, Func<int, double, bool> up, int seed) : RouterBase(nodes, up)
 {
     private readonly Random _random = new(seed);
     private readonly List<int> _candidates = [];
 
-    public override string Name => "random";
-
-    public override int Choose(RouteRequest request, double nowMs, IReadOnlySet<int> tried)
+    /// <summary>A random eligible node that <paramref name="preferred"/> admits, else any eligible node; -1 when none is.</summary>
+    protected int Pick(RouteRequest request, double nowMs, IReadOnlySet<int> tried, Func<ServingNode, bool> preferred)
     {
         _candidates.Clear();
-        _candidates.AddRange(Nodes.Where(n => Eligible(n, request, nowMs, tried)).Select(n => n.Index));
-        return _candidates.Count == 0 ? -1 : _candidates[_random.Next(_candidates.Count)];
-    }
-}
-
-/// <summary>Baseline: a random eligible node in the client's own region (the nearest region by its centre), else any.</summary>
-public sealed class NearestRegionRouter(IReadOnlyList<ServingNode> nodes, Func<int, double, bool> up, int seed) : RouterBase(nodes, up)
-{
-    private readonly Random _random = new(seed);
-    private readonly List<int> _candidates = [];
-
-    public override string Name => "nearest_region";
-
-    public override int Choose(RouteRequest request, double nowMs, IReadOnlySet<int> tried)
-    {
-        _candidates.Clear();
-        _candidates.AddRange(Nodes.Where(n => n.Region == request.ClientRegion && Eligible(n, request, nowMs, tried)).Select(n => n.Index));
+        _candidates.AddRange(Nodes.Where(n => preferred(n) && Eligible(n, request, nowMs, tried)).Select(n => n.Index));
         if (_candidates.Count == 0)
         {
             _candidates.AddRange(Nodes.Where(n => Eligible(n, request, nowMs, tried)).Select(n => n.Index));
@@ -84,6 +67,23 @@ public sealed class NearestRegionRouter(IReadOnlyList<ServingNode> nodes, Func<i
 
         return _candidates.Count == 0 ? -1 : _candidates[_random.Next(_candidates.Count)];
     }
+}
+
+/// <summary>Baseline: any eligible node, uniformly.</summary>
+public sealed class RandomRouter(IReadOnlyList<ServingNode> nodes, Func<int, double, bool> up, int seed) : UniformRouter(nodes, up, seed)
+{
+    public override string Name => "random";
+
+    public override int Choose(RouteRequest request, double nowMs, IReadOnlySet<int> tried) => Pick(request, nowMs, tried, _ => true);
+}
+
+/// <summary>Baseline: a random eligible node in the client's own region (the nearest region by its centre), else any.</summary>
+public sealed class NearestRegionRouter(IReadOnlyList<ServingNode> nodes, Func<int, double, bool> up, int seed) : UniformRouter(nodes, up, seed)
+{
+    public override string Name => "nearest_region";
+
+    public override int Choose(RouteRequest request, double nowMs, IReadOnlySet<int> tried) =>
+        Pick(request, nowMs, tried, n => n.Region == request.ClientRegion);
 }
 
 /// <summary>

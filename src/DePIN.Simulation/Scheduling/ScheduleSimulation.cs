@@ -217,7 +217,7 @@ public sealed class ScheduleSimulation(FleetTrace fleet, IReadOnlyList<SimJob> j
                 case EventKind.NodeDown:
                     NodeDown(index, now);
                     break;
-                case EventKind.JobArrives:
+                case EventKind.JobArrives or EventKind.JobRetries:
                     _pending.Add(_state[index]);
                     _dirty = true;
                     break;
@@ -231,10 +231,6 @@ public sealed class ScheduleSimulation(FleetTrace fleet, IReadOnlyList<SimJob> j
                         _dirty = true;
                     }
 
-                    break;
-                case EventKind.JobRetries:
-                    _pending.Add(_state[index]);
-                    _dirty = true;
                     break;
                 case EventKind.Pass:
                     _passScheduled = false;
