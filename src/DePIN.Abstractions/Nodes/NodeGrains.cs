@@ -19,7 +19,7 @@ public interface INodeGrain : IGrainWithStringKey
     /// <summary>
     /// Adds evidence about the node from any of its roles (checked results, leases, dataset records, inference
     /// answers), once: the same <paramref name="id"/> again (a sender retrying after a crash or a lost answer) changes
-    /// nothing. The node remembers the ids of its last <c>NodeState.EvidenceMemory</c> reports. Moves its one
+    /// nothing. The node remembers its last <c>NodeState.EvidenceMemory</c> reports. Moves its one
     /// reputation, which the directory carries to the scheduler; returns the score (0.5 for a node that never
     /// registered).
     /// </summary>

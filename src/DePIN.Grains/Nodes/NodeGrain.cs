@@ -174,12 +174,13 @@ public sealed partial class NodeGrain(
 
     public async Task<double> RecordEvidence(string id, ReputationEvidence evidence)
     {
-        if (!Node.IsRegistered || evidence == ReputationEvidence.None || Node.EvidenceTaken.Contains(id, StringComparer.Ordinal))
+        var key = NodeState.EvidenceKey(id);
+        if (!Node.IsRegistered || evidence == ReputationEvidence.None || Node.EvidenceTaken.Contains(key))
         {
             return Score;
         }
 
-        Node.EvidenceTaken.Add(id);
+        Node.EvidenceTaken.Add(key);
         if (Node.EvidenceTaken.Count > NodeState.EvidenceMemory)
         {
             Node.EvidenceTaken.RemoveAt(0);

@@ -57,14 +57,20 @@ public sealed class NodeState
 
     [Id(21)] public long Unanswered { get; set; }
 
-    /// <summary>The ids of the last <see cref="EvidenceMemory"/> evidence reports taken, oldest first: a repeat is ignored.</summary>
-    [Id(22)] public List<string> EvidenceTaken { get; set; } = [];
+    /// <summary>
+    /// The last <see cref="EvidenceMemory"/> evidence reports taken, oldest first, each as the first 64 bits of the
+    /// SHA-256 of its id (<see cref="EvidenceKey"/>): a repeat is ignored. Hashes keep the state small whatever the ids.
+    /// </summary>
+    [Id(22)] public List<long> EvidenceTaken { get; set; } = [];
 
     /// <summary>
-    /// How many evidence ids a node remembers: far more than the reports that reach a node between a sender's crash and
-    /// its retry (a job settles an attempt once; a dataset reports once a reward round; a model server every minute).
+    /// How many evidence reports a node remembers: more than reach a node between a sender's crash and its retry (a
+    /// job reports once an attempt, a dataset once a reward round, a serving grain every <c>Inference:EvidenceInterval</c>).
     /// </summary>
-    public const int EvidenceMemory = 256;
+    public const int EvidenceMemory = 128;
+
+    public static long EvidenceKey(string id) =>
+        System.Buffers.Binary.BinaryPrimitives.ReadInt64LittleEndian(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(id)));
 
     /// <summary>Everything its reputation is drawn from.</summary>
     public DePIN.Core.Work.ReputationEvidence Evidence =>
