@@ -37,6 +37,12 @@ public sealed class DatasetState
 
     /// <summary>The reward round under way, if any: its postings are fixed once it starts, so a retry pays nothing twice.</summary>
     [Id(6)] public RewardRound? Reward { get; set; }
+
+    /// <summary>
+    /// Evidence of reward rounds that contributors' reputations have not yet taken; told again each tick until taken,
+    /// without holding up payment (a node that cannot be reached delays only its own evidence).
+    /// </summary>
+    [Id(7)] public List<RoundEvidence> Untold { get; set; } = [];
 }
 
 /// <summary>One round of contributors' rewards: leaves <see cref="From"/> to <see cref="To"/> − 1, and its postings the ledger has not accepted yet.</summary>
@@ -48,14 +54,12 @@ public sealed class RewardRound
     [Id(1)] public long To { get; set; }
 
     [Id(2)] public List<PostingRequest> Unpaid { get; set; } = [];
-
-    /// <summary>Contributors whose reputations have not yet taken the round's records.</summary>
-    [Id(3)] public List<RoundEvidence> Untold { get; set; } = [];
 }
 
-/// <summary>What a reward round tells one contributor's reputation: its records and their summed quality.</summary>
+/// <summary>What a reward round tells one contributor's reputation, under the round's id: its records and their summed quality.</summary>
 [GenerateSerializer, Immutable, Alias("DePIN.RoundEvidence")]
-public sealed record RoundEvidence([property: Id(0)] string NodeId, [property: Id(1)] long Records, [property: Id(2)] double QualitySum);
+public sealed record RoundEvidence(
+    [property: Id(0)] string Id, [property: Id(1)] string NodeId, [property: Id(2)] long Records, [property: Id(3)] double QualitySum);
 
 /// <summary>
 /// One dataset: its definition and its append-only Merkle log. Records and leaf hashes live in PostgreSQL
@@ -587,9 +591,9 @@ public sealed partial class DatasetGrain(
                 await StartRound(_frontier.Size, cancellationToken);
             }
 
+            await Tell();
             if (state.State.Reward is { } round)
             {
-                await Tell(round);
                 await Pay(round);
             }
         }
@@ -619,40 +623,42 @@ public sealed partial class DatasetGrain(
         }
 
         var postings = Settlement.Rewards($"reward:{Name}:{from}-{to}", contributed, economy.Value.Rules, $"records {from} to {to - 1} of dataset {Name}");
-        state.State.Reward = new RewardRound
-        {
-            From = from,
-            To = to,
-            Unpaid = [.. postings.Select(LedgerPostings.ToRequest)],
-            Untold = [.. contributed.Select(c => new RoundEvidence(c.NodeId, c.Records, c.Records * c.Quality))],
-        };
+        state.State.Reward = new RewardRound { From = from, To = to, Unpaid = [.. postings.Select(LedgerPostings.ToRequest)] };
+        state.State.Untold.AddRange(contributed.Select(c => new RoundEvidence($"dataset:{Name}:{from}-{to}", c.NodeId, c.Records, c.Records * c.Quality)));
         await _save.Persist();
     }
 
     /// <summary>
-    /// Tells each contributor's reputation about its records in the round, under the round's id, until every one has
-    /// taken them: a call that fails, or a crash before the round is saved again, repeats the telling, and a node takes
-    /// an id once. Throws on the first failure, so the round is paid only once every reputation has its evidence.
+    /// Tells each contributor's reputation about its records in a round, under the round's id; what a node did not
+    /// confirm is told again at the next tick, and a node takes an id once. Saves what was told.
     /// </summary>
-    private async Task Tell(RewardRound round)
+    private async Task Tell()
     {
-        var untold = round.Untold.Count;
-        try
+        var untold = state.State.Untold;
+        if (untold.Count == 0)
         {
-            while (round.Untold.Count > 0)
+            return;
+        }
+
+        var told = new List<RoundEvidence>();
+        foreach (var evidence in untold)
+        {
+            try
             {
-                var next = round.Untold[^1];
-                await GrainFactory.GetGrain<INodeGrain>(next.NodeId).RecordEvidence(
-                    $"dataset:{Name}:{round.From}-{round.To}", new ReputationEvidence(Records: next.Records, QualitySum: next.QualitySum));
-                round.Untold.RemoveAt(round.Untold.Count - 1);
+                await GrainFactory.GetGrain<INodeGrain>(evidence.NodeId).RecordEvidence(
+                    evidence.Id, new ReputationEvidence(Records: evidence.Records, QualitySum: evidence.QualitySum));
+                told.Add(evidence);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                LogEvidenceFailed(e, Name, evidence.NodeId);
             }
         }
-        finally
+
+        if (told.Count > 0)
         {
-            if (round.Untold.Count < untold)
-            {
-                await _save.Persist();
-            }
+            untold.RemoveAll(told.Contains);
+            await _save.Persist();
         }
     }
 
@@ -788,6 +794,9 @@ public sealed partial class DatasetGrain(
 
     [LoggerMessage(LogLevel.Warning, "Dataset {Dataset}: appending {Count} contributions failed; none was acknowledged.")]
     private partial void LogAppendFailed(Exception e, string dataset, int count);
+
+    [LoggerMessage(LogLevel.Warning, "Dataset {Dataset}: node {NodeId}'s reputation did not take its records; told again at the next tick")]
+    private partial void LogEvidenceFailed(Exception e, string dataset, string nodeId);
 
     [LoggerMessage(LogLevel.Warning, "Dataset {Dataset}: paying contributors failed; the round is tried again at the next tick")]
     private partial void LogRewardFailed(Exception e, string dataset);
