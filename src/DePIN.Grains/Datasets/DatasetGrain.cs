@@ -640,24 +640,24 @@ public sealed partial class DatasetGrain(
             return;
         }
 
-        var told = new List<RoundEvidence>();
+        var still = new List<RoundEvidence>();
         foreach (var evidence in untold)
         {
             try
             {
                 await GrainFactory.GetGrain<INodeGrain>(evidence.NodeId).RecordEvidence(
                     evidence.Id, new ReputationEvidence(Records: evidence.Records, QualitySum: evidence.QualitySum));
-                told.Add(evidence);
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 LogEvidenceFailed(e, Name, evidence.NodeId);
+                still.Add(evidence);
             }
         }
 
-        if (told.Count > 0)
+        if (still.Count < untold.Count)
         {
-            untold.RemoveAll(told.Contains);
+            state.State.Untold = still;
             await _save.Persist();
         }
     }

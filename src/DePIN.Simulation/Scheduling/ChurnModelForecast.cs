@@ -38,22 +38,11 @@ public sealed class ChurnModelForecast(FleetTrace fleet) : ISurvivalForecast
     /// <summary>Weibull survival of the node's own session, from its age now to its age at the end.</summary>
     private static double SessionOutlives(NodeChurn churn, double hours, double need)
     {
+        // The session under way: the last to start by now (the first, before any has).
         var starts = churn.SessionStarts;
-        int low = 0, high = starts.Count - 1;
-        while (low < high)
-        {
-            var mid = (low + high + 1) / 2;
-            if (starts[mid] <= hours)
-            {
-                low = mid;
-            }
-            else
-            {
-                high = mid - 1;
-            }
-        }
-
-        var age = Math.Max(0, hours - starts[low]);
+        var found = Array.BinarySearch(starts, hours);
+        var current = Math.Max(0, found >= 0 ? found : ~found - 1);
+        var age = Math.Max(0, hours - starts[current]);
         return Math.Exp(Math.Pow(age / churn.Scale, churn.Shape) - Math.Pow((age + need) / churn.Scale, churn.Shape));
     }
 

@@ -36,7 +36,7 @@ public sealed record SimNode(
 /// <param name="EveningHabit">Share of evenings it is switched off around 23:00 local time (0 for machines that are not).</param>
 /// <param name="UtcOffset">Its region's offset from UTC, in hours.</param>
 /// <param name="SessionStarts">When each of its own sessions began, in hours from the trace's start, in order.</param>
-public sealed record NodeChurn(double Shape, double Scale, double EveningHabit, double UtcOffset, IReadOnlyList<double> SessionStarts);
+public sealed record NodeChurn(double Shape, double Scale, double EveningHabit, double UtcOffset, double[] SessionStarts);
 
 /// <summary>How the churn trace is drawn.</summary>
 /// <param name="Nodes">Fleet size.</param>
@@ -178,7 +178,7 @@ public sealed class FleetTrace
             }
         }
 
-        return new NodeChurn(shape, scale, habit, utcOffset, starts);
+        return new NodeChurn(shape, scale, habit, utcOffset, [.. starts]);
     }
 
     private static void AddRegionOutages(ChurnModel model, Random random, List<(MachineClass Class, int Region, int Operator)> specs, List<(double, double)>[] downs)
